@@ -1,0 +1,23 @@
+/* attestctl subcommands: each area of the operator CLI lives in its own
+ * ctl_<area>.c and is listed once in attestctl.c's table. */
+#ifndef ATTEST_CTL_H
+#define ATTEST_CTL_H
+
+/* Exit statuses every subcommand uses: 0 success (or "trusted"/"ok"
+ * verdict), 1 a negative verdict or a failure of the operation, 2 bad usage. */
+enum ctl_exit {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_FAIL = 1,
+	CTL_EXIT_USAGE = 2,
+};
+
+/* argv[0] is the subcommand's own name ("eventlog"); getopt may be used. */
+typedef int (*ctl_run_fn)(int argc, char **argv);
+
+struct ctl_command {
+	const char *name;
+	const char *summary; /* one line for `attestctl --help` */
+	ctl_run_fn run;
+};
+
+#endif
