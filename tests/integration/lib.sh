@@ -55,6 +55,17 @@ it_check() {
 	fi
 }
 
+# it_check_not DESCRIPTION COMMAND...: the claim is that COMMAND fails
+# (a refusal); prints ok, or fails when COMMAND succeeds.
+it_check_not() {
+	local what=$1
+	shift
+	if "$@" >/dev/null 2>&1; then
+		it_fail "$what (the command succeeded: $*)"
+	fi
+	it_ok "$what"
+}
+
 it_need_tool() {
 	local t
 	for t in "$@"; do

@@ -5,6 +5,7 @@
 # manufacturer roots through intermediates also in NV, name the configured
 # manufacturer and certify the keys `tpm2_createek` derives; a "stock" swtpm
 # whose certificates come from swtpm-localca; and a stop that leaves nothing.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname -- "$0")/lib.sh"
 
 it_need_tool swtpm swtpm_setup tpm2_nvread tpm2_nvreadpublic tpm2_createek \
@@ -43,8 +44,18 @@ san_is() {
 	[[ $san == *"DirName:/2.23.133.2.1=$2/2.23.133.2.2=$3/2.23.133.2.3=$4" ]]
 }
 
+# cert_text_has CERT-DER STRING...: openssl's text form shows every STRING.
 cert_text_has() {
-	openssl x509 -inform DER -in "$1" -noout -text | grep -qF -- "$2"
+	local text want
+	text=$(openssl x509 -inform DER -in "$1" -noout -text)
+	shift
+	for want in "$@"; do
+		[[ $text == *"$want"* ]] || return 1
+	done
+}
+
+issuer_is() {
+	[ "$(openssl x509 -inform DER -in "$1" -noout -issuer)" = "issuer=$2" ]
 }
 
 # verify_chain CERT-DER ROOT-PEM [INTERMEDIATE-PEM]
@@ -75,6 +86,7 @@ check_physical() {
 	local name=$1 mfr=$2 model=$3 version=$4 padded=${5:-} dir=$IT_TMP/check-$1
 	mkdir -p "$dir"
 	(
+		# shellcheck source=/dev/null
 		. "$IT_TMP/$name/env"
 		it_step "physical fixture '$name' on $TPM2TOOLS_TCTI (SAN $mfr / $model / $version)"
 		it_check "no object left loaded in the TPM's 3 transient slots" no_transient_objects
@@ -88,27 +100,25 @@ check_physical() {
 		it_check "NV 0x1c00002 defined like a vendor's EK index (ppwrite, platformcreate, no_da, ownerread)" \
 			nv_attributes_like_real_ek_cert 0x1c00002
 		if [ -n "$padded" ]; then
-			it_check "EK certificate indices are 0xFF-padded to 512-byte multiples" \
-				eval 'nv_padded_to_512 0x1c00002 "$EK_CERT_RSA" && nv_padded_to_512 0x1c0000a "$EK_CERT_ECC"'
+			it_check "NV 0x1c00002 is 0xFF-padded to a 512-byte multiple" nv_padded_to_512 0x1c00002 "$EK_CERT_RSA"
+			it_check "NV 0x1c0000a is 0xFF-padded to a 512-byte multiple" nv_padded_to_512 0x1c0000a "$EK_CERT_ECC"
 		fi
-		it_check "NV EK certificates equal \$EK_CERT_RSA and \$EK_CERT_ECC" \
-			eval 'cmp "$dir/ek-rsa.der" "$EK_CERT_RSA" && cmp "$dir/ek-ecc.der" "$EK_CERT_ECC"'
+		it_check "NV 0x1c00002 holds \$EK_CERT_RSA" cmp "$dir/ek-rsa.der" "$EK_CERT_RSA"
+		it_check "NV 0x1c0000a holds \$EK_CERT_ECC" cmp "$dir/ek-ecc.der" "$EK_CERT_ECC"
 		it_check "RSA EK certificate verifies: NV intermediate -> attestd test RSA root" \
 			verify_chain "$dir/ek-rsa.der" "$ATTEST_TEST_PKI/roots/rsa-root.pem" "$dir/intermediate-rsa.pem"
 		it_check "ECC EK certificate verifies: NV intermediate -> attestd test ECC root" \
 			verify_chain "$dir/ek-ecc.der" "$ATTEST_TEST_PKI/roots/ecc-root.pem" "$dir/intermediate-ecc.pem"
-		it_check "without the intermediate the RSA EK certificate does not verify" \
-			eval '! verify_chain "$dir/ek-rsa.der" "$ATTEST_TEST_PKI/roots/rsa-root.pem"'
+		it_check_not "without the intermediate the RSA EK certificate does not verify" \
+			verify_chain "$dir/ek-rsa.der" "$ATTEST_TEST_PKI/roots/rsa-root.pem"
 		it_check "RSA EK certificate: critical SAN says $mfr / $model / $version" \
 			san_is "$dir/ek-rsa.der" "$mfr" "$model" "$version"
 		it_check "ECC EK certificate: critical SAN says $mfr / $model / $version" \
 			san_is "$dir/ek-ecc.der" "$mfr" "$model" "$version"
-		it_check "EKU tcg-kp-EKCertificate (2.23.133.8.1) in both" \
-			eval 'cert_text_has "$dir/ek-rsa.der" 2.23.133.8.1 && cert_text_has "$dir/ek-ecc.der" 2.23.133.8.1'
-		it_check "RSA EK is RSA-2048 with keyEncipherment" \
-			eval 'cert_text_has "$dir/ek-rsa.der" "Public-Key: (2048 bit)" && cert_text_has "$dir/ek-rsa.der" "Key Encipherment"'
-		it_check "ECC EK is NIST P-256 with keyAgreement" \
-			eval 'cert_text_has "$dir/ek-ecc.der" "NIST CURVE: P-256" && cert_text_has "$dir/ek-ecc.der" "Key Agreement"'
+		it_check "RSA EK certificate: RSA-2048, keyEncipherment, EKU 2.23.133.8.1 (tcg-kp-EKCertificate)" \
+			cert_text_has "$dir/ek-rsa.der" "Public-Key: (2048 bit)" "Key Encipherment" 2.23.133.8.1
+		it_check "ECC EK certificate: NIST P-256, keyAgreement, EKU 2.23.133.8.1 (tcg-kp-EKCertificate)" \
+			cert_text_has "$dir/ek-ecc.der" "NIST CURVE: P-256" "Key Agreement" 2.23.133.8.1
 		pubkey_of_createek rsa "$dir/createek-rsa.pem"
 		pubkey_of_createek ecc "$dir/createek-ecc.pem"
 		it_check "RSA EK certificate key equals tpm2_createek -G rsa" same_key "$dir/ek-rsa.der" "$dir/createek-rsa.pem"
@@ -120,21 +130,22 @@ check_stock() {
 	local name=$1 dir=$IT_TMP/check-$1
 	mkdir -p "$dir"
 	(
+		# shellcheck source=/dev/null
 		. "$IT_TMP/$name/env"
 		it_step "stock fixture '$name' on $TPM2TOOLS_TCTI"
 		nv_cert 0x1c00002 "$dir/ek-rsa.der"
 		nv_cert 0x1c00016 "$dir/ek-ecc.der"
 		it_ok "EK certificates read from NV 0x1c00002 and 0x1c00016"
-		it_check "RSA EK certificate issuer is CN = swtpm-localca" \
-			eval '[ "$(openssl x509 -inform DER -in "$dir/ek-rsa.der" -noout -issuer)" = "issuer=CN = swtpm-localca" ]'
-		it_check "ECC EK certificate issuer is CN = swtpm-localca, key P-384" \
-			eval 'openssl x509 -inform DER -in "$dir/ek-ecc.der" -noout -issuer | grep -qx "issuer=CN = swtpm-localca" && cert_text_has "$dir/ek-ecc.der" "NIST CURVE: P-384"'
+		it_check "RSA EK certificate issuer is CN = swtpm-localca" issuer_is "$dir/ek-rsa.der" "CN = swtpm-localca"
+		it_check "ECC EK certificate issuer is CN = swtpm-localca" issuer_is "$dir/ek-ecc.der" "CN = swtpm-localca"
+		it_check "ECC EK is NIST P-384 (swtpm's choice)" cert_text_has "$dir/ek-ecc.der" "NIST CURVE: P-384"
+		it_check_not "no P-256 EK certificate at 0x1c0000a" tpm2_nvreadpublic 0x1c0000a
 		it_check "SAN says the virtual TPM: id:00001014 / swtpm / id:20191023" \
 			san_is "$dir/ek-rsa.der" id:00001014 swtpm id:20191023
 		it_check "stock chain verifies only against its own local CA (\$EK_ROOT_RSA)" \
 			verify_chain "$dir/ek-rsa.der" "$EK_ROOT_RSA" "$EK_INTERMEDIATE_RSA"
-		it_check "stock EK does not verify against the test manufacturer root" \
-			eval '! verify_chain "$dir/ek-rsa.der" "$ATTEST_TEST_PKI/roots/rsa-root.pem" "$IT_TMP/check-phys/intermediate-rsa.pem"'
+		it_check_not "stock EK does not verify against the test manufacturer root" \
+			verify_chain "$dir/ek-rsa.der" "$ATTEST_TEST_PKI/roots/rsa-root.pem" "$IT_TMP/check-phys/intermediate-rsa.pem"
 		pubkey_of_createek rsa "$dir/createek-rsa.pem"
 		it_check "stock RSA EK certificate key equals tpm2_createek -G rsa" same_key "$dir/ek-rsa.der" "$dir/createek-rsa.pem"
 	) || exit 1
@@ -165,7 +176,9 @@ p3=$!
 for name in phys ifx stock; do
 	it_on_exit "$ATTEST_SOURCE_ROOT/scripts/swtpm-fixture" stop "$IT_TMP/$name"
 done
-wait $p1 && wait $p2 && wait $p3 || it_fail "a fixture did not start"
+for pid in $p1 $p2 $p3; do
+	wait "$pid" || it_fail "a fixture did not start"
+done
 ports=$(cat "$IT_TMP"/{phys,ifx,stock}/env | sed -n 's/^export SWTPM_PORT=//p' | sort -u | wc -l)
 [ "$ports" -eq 3 ] || it_fail "fixtures share a port"
 it_ok "three fixtures started on three different ports"
@@ -192,6 +205,7 @@ it_ok "failed start stopped its swtpm and removed its state dir"
 it_step "stop"
 for name in phys ifx stock; do
 	(
+		# shellcheck source=/dev/null
 		. "$IT_TMP/$name/env"
 		check_stopped "$name" "$SWTPM_PID" "$SWTPM_PORT"
 	) || exit 1
