@@ -12,18 +12,6 @@
 #define MACHINES_PAGE_DEFAULT 100
 #define MACHINES_PAGE_MAX 1000
 
-/* "sha256:" and 64 lower-case hex digits (DESIGN.md's machine id). */
-static bool machine_id_valid(const char *id)
-{
-	if (id == NULL || strncmp(id, "sha256:", 7) != 0 || strlen(id) != 7 + 64)
-		return false;
-	for (const char *c = id + 7; *c != '\0'; c++) {
-		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
-			return false;
-	}
-	return true;
-}
-
 struct machine_page {
 	json_t *rows;
 	size_t count;
@@ -131,7 +119,7 @@ void h_machine_enroll(struct app *app, struct http_request *req, const char *arg
 	if (rc == ERR_OK) {
 		id = json_string_value(json_object_get(body, "machine_id"));
 		note = json_string_value(json_object_get(body, "note"));
-		if (!machine_id_valid(id))
+		if (!store_machine_id_valid(id))
 			rc = err_fail(ERR_BAD_REQUEST, "machine_id: sha256: and 64 hex digits");
 		else if (note != NULL && strlen(note) > 200)
 			rc = err_fail(ERR_BAD_REQUEST, "note: at most 200 bytes");

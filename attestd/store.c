@@ -14,6 +14,17 @@ err_t store_open(const char *spec, struct store **out)
 	return err_fail(ERR_BAD_REQUEST, "unknown store '%s' (expected sqlite:PATH)", spec);
 }
 
+bool store_machine_id_valid(const char *id)
+{
+	if (id == NULL || strncmp(id, "sha256:", 7) != 0 || strlen(id) != 7 + 64)
+		return false;
+	for (const char *c = id + 7; *c != '\0'; c++) {
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+			return false;
+	}
+	return true;
+}
+
 const char *store_outcome_str(bool admitted)
 {
 	return admitted ? "admitted" : "refused";

@@ -117,6 +117,9 @@ static inline void store_close(struct store *s)
  * `attestctl audit verify`. */
 err_t store_row_hash(const struct attestation_record *r, uint8_t out[STORE_HASH_LEN]) WARN_UNUSED;
 
+/* "sha256:" and 64 lower-case hex digits: DESIGN.md's machine id. */
+bool store_machine_id_valid(const char *id);
+
 /* "admitted" / "refused" */
 const char *store_outcome_str(bool admitted);
 
