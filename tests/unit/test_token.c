@@ -41,13 +41,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-static char *issue(struct token_keys *k, int64_t now, int64_t ttl)
+static void issue(struct token_keys *k, int64_t now, int64_t ttl, char **tok)
 {
 	struct token_issue req = {"attestd", "gw", "sha256:abcd", "jti-1", now, ttl, NULL};
-	char *tok = NULL;
 
-	assert_int_equal(token_issue(k, &req, &tok), ERR_OK);
-	return tok;
+	*tok = NULL;
+	assert_int_equal(token_issue(k, &req, tok), ERR_OK);
 }
 
 static err_t verify(struct token_keys *k, const char *tok, int64_t now, struct token_claims *c)
@@ -59,7 +58,8 @@ static void test_issue_verify(void **state)
 {
 	struct fixture *f = *state;
 	struct token_claims c;
-	char *tok = issue(f->keys, 1000, 300);
+	char *tok;
+	issue(f->keys, 1000, 300, &tok);
 
 	assert_int_equal(verify(f->keys, tok, 1000, &c), ERR_OK);
 	assert_string_equal(c.sub, "sha256:abcd");
@@ -94,7 +94,8 @@ static void test_forgeries_refused(void **state)
 {
 	struct fixture *f = *state;
 	struct token_claims c;
-	char *tok = issue(f->keys, 1000, 300);
+	char *tok;
+	issue(f->keys, 1000, 300, &tok);
 	size_t len = strlen(tok);
 	char *forged;
 
@@ -145,7 +146,8 @@ static void test_rotation_keeps_old_tokens(void **state)
 	struct fixture *f = *state;
 	struct token_claims c;
 	char keydir[512], kid[64];
-	char *old_tok = issue(f->keys, 1000, 300);
+	char *old_tok;
+	issue(f->keys, 1000, 300, &old_tok);
 	json_t *jwks;
 
 	snprintf(keydir, sizeof(keydir), "%s/keys", f->dir);
@@ -154,7 +156,8 @@ static void test_rotation_keeps_old_tokens(void **state)
 	struct token_keys *fresh;
 	assert_int_equal(token_keys_open(keydir, &fresh), ERR_OK);
 	assert_int_equal(verify(fresh, old_tok, 1000, &c), ERR_OK);
-	char *new_tok = issue(fresh, 1000, 300);
+	char *new_tok;
+	issue(fresh, 1000, 300, &new_tok);
 	/* The new token names the new key. */
 	char *hdr_end = strchr(new_tok, '.');
 	uint8_t *hdr;
