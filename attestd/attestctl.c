@@ -7,6 +7,7 @@
 #include "log.h"
 
 static const struct ctl_command ctl_commands[] = {
+	{"eventlog", "show or replay a TCG event log", ctl_eventlog_run},
 	{NULL, NULL, NULL},
 };
 

@@ -20,4 +20,17 @@ struct ctl_command {
 	ctl_run_fn run;
 };
 
+struct evlog;
+
+/* attestctl eventlog (ctl_eventlog.c) and attestctl policy (ctl_policy.c). */
+int ctl_eventlog_run(int argc, char **argv);
+int ctl_policy_run(int argc, char **argv);
+/* Reads and parses an event log file (securityfs files too); prints the
+ * error and returns CTL_EXIT_FAIL, or CTL_EXIT_OK with *out to evlog_free. */
+int ctl_eventlog_load(const char *path, struct evlog **out);
+
+
+
+
+
 #endif

@@ -97,7 +97,9 @@ struct evlog_event {
 	size_t offset;  /* byte offset of the event in the log */
 	uint32_t pcr;   /* 0..23, or EVLOG_PCR_NONE */
 	uint32_t type;
-	const uint8_t *digest[EVLOG_BANK_COUNT]; /* NULL for a bank the log lacks */
+	/* NULL for a bank this event did not extend (the log lacks the bank,
+	 * or the event carries digests for only some banks). */
+	const uint8_t *digest[EVLOG_BANK_COUNT];
 	const uint8_t *data;
 	size_t data_len;
 };
@@ -111,7 +113,7 @@ err_t evlog_parse(const uint8_t *log, size_t len, struct evlog **out) WARN_UNUSE
 void evlog_free(struct evlog *log);
 
 enum evlog_format evlog_format(const struct evlog *log);
-/* Bit (1u << enum evlog_bank) for each bank every event carries. */
+/* Bit (1u << enum evlog_bank) for each bank the log declares (legacy: SHA1). */
 uint32_t evlog_banks(const struct evlog *log);
 size_t evlog_event_count(const struct evlog *log);
 /* NULL when i >= evlog_event_count(). */
@@ -133,6 +135,9 @@ struct evlog_pcrs {
 	uint32_t extended[EVLOG_BANK_COUNT]; /* bit i: PCR i has at least one event */
 	/* The log holds PCR 5's ExitBootServices EV_EFI_ACTION events. */
 	bool exit_boot_services_logged;
+	/* Bit i: evlog_check_pcrs confirmed PCR i of this bank against a quote.
+	 * Policy trusts the events of confirmed PCRs only. */
+	uint32_t verified[EVLOG_BANK_COUNT];
 	uint8_t value[EVLOG_BANK_COUNT][EVLOG_PCR_COUNT][EVLOG_MAX_DIGEST];
 };
 
@@ -156,8 +161,9 @@ enum evlog_check_flags {
  * bank's size, concatenated (values_len must match). `bank_alg` is the
  * quoted bank's TPM2_ALG_ID. ERR_EVENTLOG_INVALID when the log lacks that
  * bank; ERR_EVENTLOG_REPLAY_MISMATCH naming the bank and the first PCR that
- * differs. */
-err_t evlog_check_pcrs(const struct evlog_pcrs *replayed, uint16_t bank_alg, uint32_t pcr_mask,
+ * differs; ERR_BAD_REQUEST for a selection beyond PCR 23 or a wrong
+ * values_len. On success the PCRs are added to replayed->verified[bank]. */
+err_t evlog_check_pcrs(struct evlog_pcrs *replayed, uint16_t bank_alg, uint32_t pcr_mask,
 		       const uint8_t *values, size_t values_len, unsigned flags) WARN_UNUSED;
 
 #endif

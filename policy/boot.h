@@ -18,14 +18,15 @@ enum boot_var { BOOT_VAR_PK, BOOT_VAR_KEK, BOOT_VAR_DB, BOOT_VAR_DBX, BOOT_VAR_C
 
 /* Virtual-platform indicators. Each is a named rule an operator can switch
  * off for a lab ("virtual_platform": {"NAME": false}); policy/boot_virtual.c
- * documents what each looks at. X(enum, name). Append only. */
+ * documents what each looks at. X(enum, name). */
 #define BOOT_VIRTUAL_RULES(X)                                                                      \
 	X(BOOT_VR_FIRMWARE_VERSION, "firmware_version")                                            \
-	X(BOOT_VR_FIRMWARE_BLOB, "firmware_blob")                                                  \
-	X(BOOT_VR_SMBIOS, "smbios")                                                                \
+	X(BOOT_VR_EMPTY_FIRMWARE_VERSION, "empty_firmware_version")                                \
+	X(BOOT_VR_NO_CRTM, "no_crtm")                                                              \
+	X(BOOT_VR_FIRMWARE_STRINGS, "firmware_strings")                                            \
 	X(BOOT_VR_BOOT_OPTION, "boot_option")                                                      \
 	X(BOOT_VR_DEVICE_PATH, "device_path")                                                      \
-	X(BOOT_VR_SECURE_BOOT_KEYS, "secure_boot_keys")
+	X(BOOT_VR_OVMF_FIRMWARE_VOLUME, "ovmf_firmware_volume")
 
 #define BOOT_VR_ENUM_ENTRY(id, name) id,
 enum boot_virtual_rule { BOOT_VIRTUAL_RULES(BOOT_VR_ENUM_ENTRY) BOOT_VR_COUNT };
