@@ -8,13 +8,21 @@
 
 static const struct ctl_command ctl_commands[] = {
 	{"eventlog", "show or replay a TCG event log", ctl_eventlog_run},
+	{"policy", "capture a boot policy from a known-good event log", ctl_policy_run},
+	{"machines", "enroll, revoke, reinstate, list and show machines", ctl_machines_run},
+	{"history", "query the attestation history", ctl_history_run},
+	{"audit", "verify the hash chain of the history", ctl_audit_run},
+	{"keys", "rotate the token signing key", ctl_keys_run},
+	{"apikeys", "create API keys for gateways, auditors and admins", ctl_apikeys_run},
 	{NULL, NULL, NULL},
 };
 
 static void ctl_usage(FILE *out)
 {
-	fprintf(out, "usage: attestctl COMMAND [ARGS...]\n"
-		     "       attestctl COMMAND --help\n\ncommands:\n");
+	fprintf(out, "usage: attestctl [-c CONFIG] COMMAND [ARGS...]\n"
+		     "       attestctl COMMAND --help\n\n"
+		     "CONFIG is attestd's configuration file (default /etc/attestd/attestd.conf),\n"
+		     "which names the store and state directory.\n\ncommands:\n");
 	for (const struct ctl_command *c = ctl_commands; c->name != NULL; c++)
 		fprintf(out, "  %-12s %s\n", c->name, c->summary);
 }
@@ -22,6 +30,15 @@ static void ctl_usage(FILE *out)
 int main(int argc, char **argv)
 {
 	log_init("attestctl");
+	if (argc < 2) {
+		ctl_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (argc >= 3 && (strcmp(argv[1], "-c") == 0 || strcmp(argv[1], "--config") == 0)) {
+		ctl_set_config_path(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		ctl_usage(stderr);
 		return CTL_EXIT_USAGE;

@@ -29,8 +29,24 @@ int ctl_policy_run(int argc, char **argv);
  * error and returns CTL_EXIT_FAIL, or CTL_EXIT_OK with *out to evlog_free. */
 int ctl_eventlog_load(const char *path, struct evlog **out);
 
+#include "err.h"
 
+struct config;
+struct store;
 
+/* attestctl -c FILE (ctl_common.c): the daemon's configuration, to find its
+ * store and state directory; NULL after printing why it failed. */
+void ctl_set_config_path(const char *path);
+const struct config *ctl_config(void);
+/* Opens the configured store, or prints why not and returns CTL_EXIT_FAIL. */
+int ctl_open_store(struct store **out);
+/* Prints "attestctl: CODE: detail" and returns CTL_EXIT_FAIL. */
+int ctl_fail(err_t e);
 
+int ctl_machines_run(int argc, char **argv); /* ctl_machines.c */
+int ctl_keys_run(int argc, char **argv);     /* ctl_keys.c */
+int ctl_apikeys_run(int argc, char **argv);  /* ctl_keys.c */
+int ctl_audit_run(int argc, char **argv);    /* ctl_audit.c */
+int ctl_history_run(int argc, char **argv);  /* ctl_audit.c */
 
 #endif

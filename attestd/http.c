@@ -61,6 +61,11 @@ const uint8_t *http_body(const struct http_request *r, size_t *len)
 	return r->body != NULL ? r->body : (const uint8_t *)"";
 }
 
+bool http_body_too_large(const struct http_request *r)
+{
+	return r->too_large;
+}
+
 void http_reply_text(struct http_response *resp, unsigned status, const char *content_type,
 		     char *body, size_t len)
 {
@@ -185,15 +190,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (req->too_large) {
-		(void)err_fail(ERR_BODY_TOO_LARGE, "body larger than %zu bytes", s->cfg.max_body);
-		http_reply_error(&resp, ERR_BODY_TOO_LARGE);
-	} else {
-		err_clear();
-		s->cfg.dispatch(s->cfg.app, req, &resp);
-		if (resp.status == 0)
-			http_reply_empty(&resp, 500);
-	}
+	err_clear();
+	s->cfg.dispatch(s->cfg.app, req, &resp);
+	if (resp.status == 0)
+		http_reply_empty(&resp, 500);
 	ret = queue(conn, &resp);
 	free(resp.body);
 	return ret;

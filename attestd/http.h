@@ -31,6 +31,8 @@ const char *http_path(const struct http_request *r);
 const char *http_header(const struct http_request *r, const char *name);
 const char *http_query(const struct http_request *r, const char *name);
 const uint8_t *http_body(const struct http_request *r, size_t *len);
+/* The body exceeded max_body and was discarded: dispatch answers 413. */
+bool http_body_too_large(const struct http_request *r);
 
 struct http_header_field {
 	const char *name;

@@ -1,9 +1,11 @@
 /* The route table and the one place where callers are authenticated. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
 #include "app.h"
+#include "decision.h"
 #include "log.h"
 
 struct route {
@@ -12,22 +14,23 @@ struct route {
 	bool has_arg;      /* one more path segment: the {id} */
 	enum app_role role;
 	app_handler_fn handler;
+	const char *phase; /* attestation endpoints: every refusal is recorded */
 };
 
 static const struct route routes[] = {
-	{"POST", "/v1/attest/challenge", false, ROLE_ANYONE, h_challenge},
-	{"POST", "/v1/attest/quote", false, ROLE_ANYONE, h_quote},
-	{"GET", "/v1/admission", false, ROLE_GATEWAY, h_admission},
-	{"POST", "/v1/tokens/introspect", false, ROLE_GATEWAY, h_introspect},
-	{"GET", "/.well-known/jwks.json", false, ROLE_ANYONE, h_jwks},
-	{"GET", "/v1/attestations", false, ROLE_AUDITOR, h_attestations_list},
-	{"GET", "/v1/attestations/", true, ROLE_AUDITOR, h_attestation_get},
-	{"GET", "/v1/machines", false, ROLE_AUDITOR, h_machines_list},
-	{"POST", "/v1/machines", false, ROLE_ADMIN, h_machine_enroll},
-	{"GET", "/v1/machines/", true, ROLE_AUDITOR, h_machine_get},
-	{"PATCH", "/v1/machines/", true, ROLE_ADMIN, h_machine_update},
-	{"GET", "/healthz", false, ROLE_ANYONE, h_healthz},
-	{"GET", "/metrics", false, ROLE_ANYONE, h_metrics},
+	{"POST", "/v1/attest/challenge", false, ROLE_ANYONE, h_challenge, "challenge"},
+	{"POST", "/v1/attest/quote", false, ROLE_ANYONE, h_quote, "quote"},
+	{"GET", "/v1/admission", false, ROLE_GATEWAY, h_admission, NULL},
+	{"POST", "/v1/tokens/introspect", false, ROLE_GATEWAY, h_introspect, NULL},
+	{"GET", "/.well-known/jwks.json", false, ROLE_ANYONE, h_jwks, NULL},
+	{"GET", "/v1/attestations", false, ROLE_AUDITOR, h_attestations_list, NULL},
+	{"GET", "/v1/attestations/", true, ROLE_AUDITOR, h_attestation_get, NULL},
+	{"GET", "/v1/machines", false, ROLE_AUDITOR, h_machines_list, NULL},
+	{"POST", "/v1/machines", false, ROLE_ADMIN, h_machine_enroll, NULL},
+	{"GET", "/v1/machines/", true, ROLE_AUDITOR, h_machine_get, NULL},
+	{"PATCH", "/v1/machines/", true, ROLE_ADMIN, h_machine_update, NULL},
+	{"GET", "/healthz", false, ROLE_ANYONE, h_healthz, NULL},
+	{"GET", "/metrics", false, ROLE_ANYONE, h_metrics, NULL},
 };
 
 /* Longest {id} segment: machine ids are 71 characters. */
@@ -85,6 +88,20 @@ static err_t authorize(struct app *app, struct http_request *req, enum app_role 
 	return ERR_OK;
 }
 
+static void refuse_oversized(struct app *app, const struct route *r, struct http_response *resp)
+{
+	struct attestation_record *rec;
+	err_t e = err_fail(ERR_BODY_TOO_LARGE, "body larger than %zu bytes", app->cfg.max_body);
+
+	if (r->phase == NULL || (rec = malloc(sizeof(*rec))) == NULL) {
+		http_reply_error(resp, e);
+		return;
+	}
+	decision_begin(app, rec, r->phase);
+	decision_refuse(app, rec, NULL, 0, e, resp);
+	free(rec);
+}
+
 void app_dispatch(void *ctx, struct http_request *req, struct http_response *resp)
 {
 	struct app *app = ctx;
@@ -104,6 +121,10 @@ void app_dispatch(void *ctx, struct http_request *req, struct http_response *res
 		rc = authorize(app, req, r->role);
 		if (rc != ERR_OK) {
 			http_reply_error(resp, rc);
+			return;
+		}
+		if (http_body_too_large(req)) {
+			refuse_oversized(app, r, resp);
 			return;
 		}
 		r->handler(app, req, arg, resp);

@@ -20,7 +20,7 @@
 #define SESSION_VERSION 1
 #define SESSION_IV_LEN  12
 #define SESSION_TAG_LEN 16
-#define SESSION_MAX_PLAIN 2048
+#define SESSION_MAX_PLAIN 6144
 
 err_t session_key_load(const char *state_dir, struct session_key *out)
 {
@@ -92,6 +92,7 @@ static bool session_serialize(const struct session *s, struct wbuf *w)
 	put_string(w, s->machine_id);
 	put_string(w, s->ek_manufacturer);
 	put_string(w, s->ek_issuer);
+	put_string(w, s->host);
 	wbuf_u16be(w, (uint16_t)s->ak_pub_len);
 	wbuf_put(w, s->ak_pub, s->ak_pub_len);
 	return wbuf_ok(w);
@@ -110,7 +111,8 @@ static bool session_deserialize(const uint8_t *p, size_t len, struct session *s)
 	    !get_string(&b, s->pcr_selection, sizeof(s->pcr_selection)) ||
 	    !get_string(&b, s->machine_id, sizeof(s->machine_id)) ||
 	    !get_string(&b, s->ek_manufacturer, sizeof(s->ek_manufacturer)) ||
-	    !get_string(&b, s->ek_issuer, sizeof(s->ek_issuer)) || !abuf_u16be(&b, &ak_len) ||
+	    !get_string(&b, s->ek_issuer, sizeof(s->ek_issuer)) ||
+	    !get_string(&b, s->host, sizeof(s->host)) || !abuf_u16be(&b, &ak_len) ||
 	    ak_len > sizeof(s->ak_pub) || !abuf_copy(&b, s->ak_pub, ak_len))
 		return false;
 	s->expires_at = (int64_t)expires;

@@ -16,8 +16,11 @@
 /* A TPM2B_PUBLIC of a supported AK is < 400 bytes (RSA-2048 modulus 256 B
  * plus template); 1 KiB leaves room without letting sessions grow. */
 #define SESSION_MAX_AK_PUB 1024
-/* Longest sealed session string we accept: header + fields, base64url. */
-#define SESSION_MAX_SEALED 4096
+/* DESIGN.md: host metadata is at most 4 KiB. */
+#define SESSION_MAX_HOST 4096
+/* Longest sealed session string we accept: header + fields (host metadata
+ * and AK public at their caps), base64url. */
+#define SESSION_MAX_SEALED 8192
 
 struct session {
 	uint8_t id[SESSION_ID_LEN];
@@ -26,8 +29,9 @@ struct session {
 	uint8_t nonce[SESSION_NONCE_LEN];
 	char pcr_selection[128];     /* "sha256:0,1,2,3,4,5,6,7" */
 	char machine_id[80];         /* "sha256:<64 hex>" */
-	char ek_manufacturer[64];    /* from the EK certificate's SAN, for the record */
+	char ek_manufacturer[136];   /* from the EK certificate's SAN, for the record */
 	char ek_issuer[256];         /* EK certificate issuer DN, for the record */
+	char host[SESSION_MAX_HOST + 1]; /* client's host metadata (JSON), for the record */
 	uint8_t ak_pub[SESSION_MAX_AK_PUB]; /* TPM2B_PUBLIC as the client sent it */
 	size_t ak_pub_len;
 };

@@ -20,7 +20,7 @@ struct attestation_record {
 	char phase[16];              /* "challenge" or "quote" */
 	char machine_id[80];
 	char ek_issuer[256];
-	char ek_manufacturer[64];
+	char ek_manufacturer[136]; /* EKCERT_TCG_STR_MAX + 1, rounded */
 	bool admitted;
 	char error[40];              /* wire code of the refusal, "" when admitted */
 	char detail[ERR_DETAIL_MAX];
@@ -41,7 +41,7 @@ struct machine {
 	int64_t revoked_at;      /* 0 when not revoked */
 	char note[256];          /* operator's label or revocation reason */
 	char ek_issuer[256];
-	char ek_manufacturer[64];
+	char ek_manufacturer[136];
 	int64_t first_seen;      /* 0 when never attested */
 	int64_t last_seen;
 	char last_outcome[16];   /* "admitted", "refused" or "" */
