@@ -26,12 +26,14 @@ struct ekcert {
 
 enum tcg_attr { TCG_MANUFACTURER, TCG_MODEL, TCG_VERSION, TCG_SPEC, TCG_ATTR_COUNT };
 
+/* clang-format off */
 static const char *const tcg_oid_text[TCG_ATTR_COUNT] = {
 	[TCG_MANUFACTURER] = "2.23.133.2.1", /* tcg-at-tpmManufacturer */
 	[TCG_MODEL] = "2.23.133.2.2",        /* tcg-at-tpmModel */
 	[TCG_VERSION] = "2.23.133.2.3",      /* tcg-at-tpmVersion */
 	[TCG_SPEC] = "2.23.133.2.16",        /* tcg-at-tpmSpecification */
 };
+/* clang-format on */
 
 /* Made once and kept for the life of the process: OBJ_txt2obj allocates, and
  * the certificate path runs on every challenge. */
@@ -63,6 +65,8 @@ typedef struct {
 	ASN1_INTEGER *revision;
 } TPM_SPECIFICATION;
 
+/* OpenSSL's template macros are not C that clang-format can lay out. */
+/* clang-format off */
 ASN1_SEQUENCE(TPM_SPECIFICATION) = {
 	ASN1_SIMPLE(TPM_SPECIFICATION, family, ASN1_UTF8STRING),
 	ASN1_SIMPLE(TPM_SPECIFICATION, level, ASN1_INTEGER),
@@ -109,6 +113,7 @@ static const struct {
 	{0x54584E00, "Texas Instruments"},
 	{0x57454300, "Winbond"},
 };
+/* clang-format on */
 
 const char *ekcert_vendor_name(uint32_t manufacturer)
 {
@@ -262,9 +267,10 @@ static err_t read_tcg_san(X509 *x, struct ekcert_tpm_info *t)
 			continue;
 		TRY_OUT(rc, tcg_collect(gn->d.directoryName, tcg_oid[TCG_MANUFACTURER], &seen[0],
 					t->manufacturer_str));
-		TRY_OUT(rc, tcg_collect(gn->d.directoryName, tcg_oid[TCG_MODEL], &seen[1], t->model));
 		TRY_OUT(rc,
-			tcg_collect(gn->d.directoryName, tcg_oid[TCG_VERSION], &seen[2], t->version));
+			tcg_collect(gn->d.directoryName, tcg_oid[TCG_MODEL], &seen[1], t->model));
+		TRY_OUT(rc, tcg_collect(gn->d.directoryName, tcg_oid[TCG_VERSION], &seen[2],
+					t->version));
 	}
 	t->has_tcg_san = seen[0] || seen[1] || seen[2];
 	if (seen[0] && parse_tcg_id(t->manufacturer_str, &t->manufacturer)) {
@@ -305,7 +311,8 @@ static void read_spec_attribute(const X509_ATTRIBUTE *attr, struct ekcert_tpm_in
 		return;
 	}
 	if (tcg_string(spec->family, t->spec_family) == ERR_OK &&
-	    small_uint(spec->level, &t->spec_level) && small_uint(spec->revision, &t->spec_revision))
+	    small_uint(spec->level, &t->spec_level) &&
+	    small_uint(spec->revision, &t->spec_revision))
 		t->has_spec = true;
 	else
 		err_clear();
@@ -331,7 +338,8 @@ static void read_tpm_spec(X509 *x, struct ekcert_tpm_info *t)
 	}
 	for (int i = 0; i < sk_X509_ATTRIBUTE_num(attrs) && !t->has_spec; i++) {
 		const X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(attrs, i);
-		if (OBJ_cmp(X509_ATTRIBUTE_get0_object((X509_ATTRIBUTE *)a), tcg_oid[TCG_SPEC]) == 0)
+		if (OBJ_cmp(X509_ATTRIBUTE_get0_object((X509_ATTRIBUTE *)a), tcg_oid[TCG_SPEC]) ==
+		    0)
 			read_spec_attribute(a, t);
 	}
 	ASN1_item_free((ASN1_VALUE *)attrs, ASN1_ITEM_rptr(SUBJECT_DIR_ATTRS));

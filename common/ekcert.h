@@ -34,8 +34,8 @@ struct ekcert_tpm_info {
 	bool manufacturer_ok; /* manufacturer parsed as "id:" + 1..8 hex digits */
 	uint32_t manufacturer;
 	char manufacturer_str[EKCERT_TCG_STR_MAX + 1]; /* as written: "id:49465800" */
-	char vendor_code[5];                           /* printable id bytes: "IFX", "STM" */
-	const char *vendor_name;                       /* TCG registry name, NULL if unknown */
+	char vendor_code[5];			       /* printable id bytes: "IFX", "STM" */
+	const char *vendor_name;		       /* TCG registry name, NULL if unknown */
 	char model[EKCERT_TCG_STR_MAX + 1];
 	char version[EKCERT_TCG_STR_MAX + 1];
 	/* tcg-at-tpmSpecification from subject directory attributes. */
@@ -73,7 +73,8 @@ err_t ekcert_x509_from_der(const uint8_t *buf, size_t len, X509 **out) WARN_UNUS
 /* DESIGN.md machine id: "sha256:" + lower-case hex SHA-256 of the DER
  * SubjectPublicKeyInfo of the certificate's key (re-encoded from the key, so
  * the same key always gives the same id). */
-err_t ekcert_machine_id(const struct ekcert *c, char out[static EKCERT_MACHINE_ID_SIZE]) WARN_UNUSED;
+err_t ekcert_machine_id(const struct ekcert *c,
+			char out[static EKCERT_MACHINE_ID_SIZE]) WARN_UNUSED;
 err_t ekcert_key_machine_id(EVP_PKEY *key, char out[static EKCERT_MACHINE_ID_SIZE]) WARN_UNUSED;
 
 /* ERR_OK when ek_pub (made from the client's TPM2B_PUBLIC) is the

@@ -16,7 +16,7 @@
 
 struct ekcert_trust {
 	X509_STORE *anchors; /* anchors and CRLs only: see PARTIAL_CHAIN */
-	STACK_OF(X509) *intermediates;
+	STACK_OF(X509) * intermediates;
 	size_t total_certs;
 	bool has_crls;
 	enum ekcert_expired expired;
@@ -55,8 +55,8 @@ void ekcert_trust_free(struct ekcert_trust *t)
 /* ---- reading certificate and CRL files ---- */
 
 struct loaded {
-	STACK_OF(X509) *certs;
-	STACK_OF(X509_CRL) *crls;
+	STACK_OF(X509) * certs;
+	STACK_OF(X509_CRL) * crls;
 };
 
 static void loaded_free(struct loaded *l)
@@ -199,7 +199,7 @@ static err_t load_path(const char *path, struct loaded *l)
 	return S_ISDIR(st.st_mode) ? load_dir(path, l) : load_file(path, l);
 }
 
-err_t ekcert_load_certs(const char *path, STACK_OF(X509) **out)
+err_t ekcert_load_certs(const char *path, STACK_OF(X509) * *out)
 {
 	struct loaded l = {0};
 	err_t rc = load_path(path, &l);
@@ -236,8 +236,8 @@ err_t ekcert_trust_add_anchors(struct ekcert_trust *t, const char *path)
 		char name[160];
 		if (X509_check_ca(x) == 0) {
 			ekcert_name_line(X509_get_subject_name(x), name, sizeof(name));
-			rc = err_fail(ERR_BAD_REQUEST, "%s: anchor %s is not a CA certificate", path,
-				      name);
+			rc = err_fail(ERR_BAD_REQUEST, "%s: anchor %s is not a CA certificate",
+				      path, name);
 			break;
 		}
 		rc = count_cert(t, path);
@@ -360,15 +360,14 @@ static err_t chain_failure(X509_STORE_CTX *ctx)
 		return err_fail(ERR_EK_REVOKED, "certificate at depth %d (%s) is revoked", depth,
 				name);
 	return err_fail(ERR_EK_CHAIN_UNTRUSTED, "%s at depth %d (%s %s)",
-			X509_verify_cert_error_string(e), depth, missing_issuer ? "issuer" : "subject",
-			name);
+			X509_verify_cert_error_string(e), depth,
+			missing_issuer ? "issuer" : "subject", name);
 }
 
 /* The store's intermediates plus what the client sent, minus self-signed
  * certificates (a root from the client is never an anchor). Shallow: the
  * certificates stay owned by the store and the caller. */
-static err_t candidates(const struct ekcert_trust *t, STACK_OF(X509) *sent,
-			STACK_OF(X509) **out)
+static err_t candidates(const struct ekcert_trust *t, STACK_OF(X509) * sent, STACK_OF(X509) * *out)
 {
 	STACK_OF(X509) *all = sk_X509_dup(t->intermediates);
 	int n = sent != NULL ? sk_X509_num(sent) : 0;
@@ -395,8 +394,8 @@ static err_t candidates(const struct ekcert_trust *t, STACK_OF(X509) *sent,
 	return ERR_OK;
 }
 
-err_t ekcert_verify_chain(const struct ekcert_trust *t, X509 *leaf, STACK_OF(X509) *sent,
-			  STACK_OF(X509) **chain)
+err_t ekcert_verify_chain(const struct ekcert_trust *t, X509 *leaf, STACK_OF(X509) * sent,
+			  STACK_OF(X509) * *chain)
 {
 	STACK_OF(X509) *untrusted = NULL;
 	X509_STORE_CTX *ctx = NULL;

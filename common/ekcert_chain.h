@@ -59,7 +59,7 @@
 /* Largest trust-store file (a bundle of every vendor CA is ~350 KiB) and
  * most certificates in one trust store (the complete vendor set is a few
  * hundred; Microsoft's TPM bundle has ~1,600). */
-#define EKCERT_TRUST_MAX_FILE (4 * 1024 * 1024)
+#define EKCERT_TRUST_MAX_FILE  (4 * 1024 * 1024)
 #define EKCERT_TRUST_MAX_CERTS 8192
 
 enum ekcert_expired { EKCERT_EXPIRED_ALLOW, EKCERT_EXPIRED_DENY };
@@ -83,14 +83,14 @@ size_t ekcert_trust_intermediate_count(const struct ekcert_trust *t);
 /* Every certificate in a file, as ekcert_trust_add_* reads it (also for
  * attestctl's INTERMEDIATE arguments). *out: sk_X509_pop_free(*out,
  * X509_free). */
-err_t ekcert_load_certs(const char *path, STACK_OF(X509) **out) WARN_UNUSED;
+err_t ekcert_load_certs(const char *path, STACK_OF(X509) * *out) WARN_UNUSED;
 
 /* Verifies leaf up to an anchor, using the store's intermediates and `sent`
  * (may be NULL; any order; self-signed ones ignored; at most
  * EKCERT_MAX_SENT_CHAIN). ERR_EK_CHAIN_UNTRUSTED or ERR_EK_REVOKED with a
  * detail naming the failing certificate. On success, when chain is not
  * NULL, *chain is the path, leaf first, anchor last (sk_X509_pop_free). */
-err_t ekcert_verify_chain(const struct ekcert_trust *t, X509 *leaf, STACK_OF(X509) *sent,
-			  STACK_OF(X509) **chain) WARN_UNUSED;
+err_t ekcert_verify_chain(const struct ekcert_trust *t, X509 *leaf, STACK_OF(X509) * sent,
+			  STACK_OF(X509) * *chain) WARN_UNUSED;
 
 #endif

@@ -63,24 +63,23 @@ static const struct vector {
 	const char *version;
 	const char *machine_id;
 } hardware[] = {
-	{"ekcerts/hardware/ifx_slb9670_rsa2048_ek.der", "id:49465800", 0x49465800, "IFX", "Infineon",
-	 "SLB 9670 TPM2.0", "id:0728",
-	 "sha256:65147797daa5bf027449c5b7acedba4d302f553af506248aad9113c8fe90de9e"},
-	{"ekcerts/hardware/intc_ptt_spth_rsa2048_ek.pem", "id:494E5443", 0x494E5443, "INTC", "Intel",
-	 "SPT", "id:00020000",
-	 "sha256:2b7edbeb5a48e18a9f8e37625949f76847efe7f7157ec469af6964bcb8a4094a"},
-	{"ekcerts/hardware/ntc_eccp256_ek_rootca2111_nonder_issuer.der", "id:4E544300", 0x4E544300,
-	 "NTC", "Nuvoton", "NPCT75x", "id:00070002",
-	 "sha256:b3496e611dfb3bd3c7d1fc97bb031245e85844b5042dc573ab419dd7f7b192c4"},
-	{"ekcerts/hardware/ntc_npct6xx_rsa2048_ek.der", "id:4E544300", 0x4E544300, "NTC", "Nuvoton",
-	 "NPCT6xx", "id:13",
-	 "sha256:ecced97f0d47eec6fbf0b503a9c50a897471e0301d25ccb78d3e788445766a5f"},
-	{"ekcerts/hardware/stm_st33htph_eccp256_ek.der", "id:53544D20", 0x53544D20, "STM",
-	 "STMicroelectronics", "ST33HTPHAHB4", "id:00490004",
-	 "sha256:da87f7c33d64091ea39f83a22a4ea25549f6e91b2e448251bd57fa3dfcf39560"},
-	{"ekcerts/hardware/stm_st33htph_rsa2048_ek_ffpadded.der", "id:53544D20", 0x53544D20, "STM",
-	 "STMicroelectronics", "ST33HTPHAHB4", "id:00490004",
-	 "sha256:de6a6ba0564fc32ed137b2e2c97b39c741e87a3fbbb80bc9092b75b6dc8a2aab"},
+    {"ekcerts/hardware/ifx_slb9670_rsa2048_ek.der", "id:49465800", 0x49465800, "IFX", "Infineon",
+     "SLB 9670 TPM2.0", "id:0728",
+     "sha256:65147797daa5bf027449c5b7acedba4d302f553af506248aad9113c8fe90de9e"},
+    {"ekcerts/hardware/intc_ptt_spth_rsa2048_ek.pem", "id:494E5443", 0x494E5443, "INTC", "Intel",
+     "SPT", "id:00020000",
+     "sha256:2b7edbeb5a48e18a9f8e37625949f76847efe7f7157ec469af6964bcb8a4094a"},
+    {"ekcerts/hardware/ntc_eccp256_ek_rootca2111_nonder_issuer.der", "id:4E544300", 0x4E544300,
+     "NTC", "Nuvoton", "NPCT75x", "id:00070002",
+     "sha256:b3496e611dfb3bd3c7d1fc97bb031245e85844b5042dc573ab419dd7f7b192c4"},
+    {"ekcerts/hardware/ntc_npct6xx_rsa2048_ek.der", "id:4E544300", 0x4E544300, "NTC", "Nuvoton",
+     "NPCT6xx", "id:13", "sha256:ecced97f0d47eec6fbf0b503a9c50a897471e0301d25ccb78d3e788445766a5f"},
+    {"ekcerts/hardware/stm_st33htph_eccp256_ek.der", "id:53544D20", 0x53544D20, "STM",
+     "STMicroelectronics", "ST33HTPHAHB4", "id:00490004",
+     "sha256:da87f7c33d64091ea39f83a22a4ea25549f6e91b2e448251bd57fa3dfcf39560"},
+    {"ekcerts/hardware/stm_st33htph_rsa2048_ek_ffpadded.der", "id:53544D20", 0x53544D20, "STM",
+     "STMicroelectronics", "ST33HTPHAHB4", "id:00490004",
+     "sha256:de6a6ba0564fc32ed137b2e2c97b39c741e87a3fbbb80bc9092b75b6dc8a2aab"},
 };
 
 static void test_hardware_vectors_report_tcg_fields(void **state)
@@ -185,8 +184,8 @@ static void test_trailing_data_refused(void **state)
 	size_t len = 0;
 	uint8_t *buf = slurp("ekcerts/hardware/ifx_slb9670_rsa2048_ek.der", &len);
 	uint8_t *longer = malloc(len + 3);
-	static const uint8_t tails[][3] = {{0xFF, 0xFF, 0x00}, {0x00, 0x00, 0x00}, {0x0a, 0xFF, 0xFF},
-					   {0x30, 0x00, 0xFF}};
+	static const uint8_t tails[][3] = {
+	    {0xFF, 0xFF, 0x00}, {0x00, 0x00, 0x00}, {0x0a, 0xFF, 0xFF}, {0x30, 0x00, 0xFF}};
 
 	(void)state;
 	assert_non_null(longer);
@@ -324,7 +323,7 @@ static struct ekcert_trust *trust(enum ekcert_expired expired, const char *ancho
 	return t;
 }
 
-static STACK_OF(X509) *certs(const char *path)
+static STACK_OF(X509) * certs(const char *path)
 {
 	STACK_OF(X509) *s = NULL;
 
@@ -333,7 +332,7 @@ static STACK_OF(X509) *certs(const char *path)
 	return s;
 }
 
-static err_t verify(const struct ekcert_trust *t, const char *leaf, STACK_OF(X509) *sent,
+static err_t verify(const struct ekcert_trust *t, const char *leaf, STACK_OF(X509) * sent,
 		    int *depth)
 {
 	struct ekcert *c = parse_file(leaf);
@@ -473,16 +472,16 @@ static void test_issuer_differs_in_spaces_only(void **state)
 static void test_same_name_intermediates_with_different_keys(void **state)
 {
 	/* Two Google "EK/AK CA Intermediate" CAs; each leaf must find its own. */
-	struct ekcert_trust *t = trust(EKCERT_EXPIRED_ALLOW,
-				       "ekcerts/virtual-ca/gtt_gcp_ek_ak_ca_root.crt", NULL, NULL);
+	struct ekcert_trust *t =
+	    trust(EKCERT_EXPIRED_ALLOW, "ekcerts/virtual-ca/gtt_gcp_ek_ak_ca_root.crt", NULL, NULL);
 
 	(void)state;
 	assert_int_equal(ekcert_trust_add_intermediates(
-				 t, "ekcerts/virtual-ca/gtt_gcp_ek_ak_ca_intermediate_v3.crt"),
+			     t, "ekcerts/virtual-ca/gtt_gcp_ek_ak_ca_intermediate_v3.crt"),
 			 ERR_OK);
 	assert_int_equal(
-		ekcert_trust_add_intermediates(t, "ekcerts/virtual-ca/salrashid_ek_intermediate.crt"),
-		ERR_OK);
+	    ekcert_trust_add_intermediates(t, "ekcerts/virtual-ca/salrashid_ek_intermediate.crt"),
+	    ERR_OK);
 	assert_int_equal(verify(t, "ekcerts/virtual/gce_salrashid_akcert.pem", NULL, NULL), ERR_OK);
 	assert_int_equal(verify(t, "ekcerts/virtual/gce_pca_tpm_rsa_enc_cert.pem", NULL, NULL),
 			 ERR_OK);
@@ -492,8 +491,9 @@ static void test_same_name_intermediates_with_different_keys(void **state)
 static void test_revoked_certificate(void **state)
 {
 	struct ekcert_trust *t =
-		trust(EKCERT_EXPIRED_ALLOW, SYN "root.pem", SYN "int.pem", SYN "int.crl");
-	struct ekcert_trust *no_crl = trust(EKCERT_EXPIRED_ALLOW, SYN "root.pem", SYN "int.pem", NULL);
+	    trust(EKCERT_EXPIRED_ALLOW, SYN "root.pem", SYN "int.pem", SYN "int.crl");
+	struct ekcert_trust *no_crl =
+	    trust(EKCERT_EXPIRED_ALLOW, SYN "root.pem", SYN "int.pem", NULL);
 
 	(void)state;
 	assert_int_equal(verify(no_crl, SYN "ek-revoked.pem", NULL, NULL), ERR_OK);
@@ -508,7 +508,8 @@ static void test_revoked_certificate(void **state)
 
 static void test_expiry_is_a_policy_choice(void **state)
 {
-	struct ekcert_trust *allow = trust(EKCERT_EXPIRED_ALLOW, SYN "root.pem", SYN "int.pem", NULL);
+	struct ekcert_trust *allow =
+	    trust(EKCERT_EXPIRED_ALLOW, SYN "root.pem", SYN "int.pem", NULL);
 	struct ekcert_trust *deny = trust(EKCERT_EXPIRED_DENY, SYN "root.pem", SYN "int.pem", NULL);
 
 	(void)state;
@@ -560,27 +561,27 @@ static void test_trust_store_load_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hardware_vectors_report_tcg_fields),
-		cmocka_unit_test(test_tpm_specification_attribute),
-		cmocka_unit_test(test_certificate_without_tcg_san),
-		cmocka_unit_test(test_swtpm_and_google_ids),
-		cmocka_unit_test(test_nv_padding_accepted_and_ignored),
-		cmocka_unit_test(test_trailing_data_refused),
-		cmocka_unit_test(test_not_a_certificate_refused),
-		cmocka_unit_test(test_pem_input),
-		cmocka_unit_test(test_conflicting_san_refused),
-		cmocka_unit_test(test_ek_pub_must_be_the_certificate_key),
-		cmocka_unit_test(test_hardware_vectors_chain_to_shipped_store),
-		cmocka_unit_test(test_virtual_vectors_do_not_chain_to_shipped_store),
-		cmocka_unit_test(test_intermediate_sent_by_client),
-		cmocka_unit_test(test_root_sent_by_client_is_not_trusted),
-		cmocka_unit_test(test_too_many_intermediates_sent),
-		cmocka_unit_test(test_issuer_differs_in_spaces_only),
-		cmocka_unit_test(test_same_name_intermediates_with_different_keys),
-		cmocka_unit_test(test_revoked_certificate),
-		cmocka_unit_test(test_expiry_is_a_policy_choice),
-		cmocka_unit_test(test_ca_certificate_as_ek_refused),
-		cmocka_unit_test(test_trust_store_load_errors),
+	    cmocka_unit_test(test_hardware_vectors_report_tcg_fields),
+	    cmocka_unit_test(test_tpm_specification_attribute),
+	    cmocka_unit_test(test_certificate_without_tcg_san),
+	    cmocka_unit_test(test_swtpm_and_google_ids),
+	    cmocka_unit_test(test_nv_padding_accepted_and_ignored),
+	    cmocka_unit_test(test_trailing_data_refused),
+	    cmocka_unit_test(test_not_a_certificate_refused),
+	    cmocka_unit_test(test_pem_input),
+	    cmocka_unit_test(test_conflicting_san_refused),
+	    cmocka_unit_test(test_ek_pub_must_be_the_certificate_key),
+	    cmocka_unit_test(test_hardware_vectors_chain_to_shipped_store),
+	    cmocka_unit_test(test_virtual_vectors_do_not_chain_to_shipped_store),
+	    cmocka_unit_test(test_intermediate_sent_by_client),
+	    cmocka_unit_test(test_root_sent_by_client_is_not_trusted),
+	    cmocka_unit_test(test_too_many_intermediates_sent),
+	    cmocka_unit_test(test_issuer_differs_in_spaces_only),
+	    cmocka_unit_test(test_same_name_intermediates_with_different_keys),
+	    cmocka_unit_test(test_revoked_certificate),
+	    cmocka_unit_test(test_expiry_is_a_policy_choice),
+	    cmocka_unit_test(test_ca_certificate_as_ek_refused),
+	    cmocka_unit_test(test_trust_store_load_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
