@@ -1,0 +1,61 @@
+/* The EK checks of a challenge, in the order DESIGN.md fixes:
+ *   ek_cert_invalid (not X.509; NV 0xFF padding allowed)
+ *   -> ek_virtual_tpm: virtual-TPM rules on the EK certificate (issuer, SAN)
+ *      and on every certificate the client sent, before and independently
+ *      of chain building, so a virtual EK is never "just untrusted"
+ *   -> ek_chain_untrusted / ek_revoked: the chain to a configured anchor
+ *   -> ek_virtual_tpm: the rules on every CA of the chain that was built
+ *      (catches a vTPM CA someone put in the trust store).
+ * The EK-public comparison (ek_key_mismatch) is the caller's, after
+ * ek_invalid: ekcert_key_equal(verdict->key, ek_pub).
+ *
+ * Verdicts are cached per policy (policy/ek_cache.h), keyed by SHA-256 over
+ * the certificate bytes and the certificates sent with it: the sent
+ * intermediates can change the verdict, so they are part of the key. */
+#ifndef ATTEST_EK_CHECK_H
+#define ATTEST_EK_CHECK_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "ekcert.h"
+#include "ekcert_chain.h"
+#include "err.h"
+
+struct policy;
+
+/* Room for one name line in a verdict; longer names are cut. */
+#define EK_NAME_MAX 200
+
+/* Read-only once made; shared between threads by reference count. */
+struct ek_verdict {
+	err_t code; /* ERR_OK: trusted */
+	char detail[ERR_DETAIL_MAX];
+	struct ekcert_tpm_info tpm;
+	char machine_id[EKCERT_MACHINE_ID_SIZE];
+	char issuer[EK_NAME_MAX];			 /* the EK certificate's issuer */
+	EVP_PKEY *key;					 /* the EK certificate's key */
+	size_t chain_len;				 /* 0 unless trusted */
+	char chain[EKCERT_MAX_CHAIN_DEPTH][EK_NAME_MAX]; /* subjects, EK first, anchor last */
+	time_t valid_until;				 /* when a cached copy must be recomputed */
+	atomic_uint refs;				 /* internal */
+};
+
+/* Runs the checks above on ek_cert (DER, NV padding allowed) and the
+ * intermediates the client sent (may be NULL). Returns the verdict's code
+ * and sets the thread's error detail. *out is the verdict whenever the
+ * certificate parsed, trusted or not (so a refusal can be recorded with its
+ * manufacturer and machine id); NULL for ek_cert_invalid and internal
+ * errors. Release it with ek_verdict_release. */
+err_t ek_check(const struct policy *p, const uint8_t *ek_cert, size_t len,
+	       STACK_OF(X509) * ek_chain, const struct ek_verdict **out) WARN_UNUSED;
+
+const struct ek_verdict *ek_verdict_ref(const struct ek_verdict *v);
+void ek_verdict_release(const struct ek_verdict *v);
+
+#endif
