@@ -8,6 +8,7 @@
 
 static const struct ctl_command ctl_commands[] = {
 	{"eventlog", "show or replay a TCG event log", ctl_eventlog_run},
+	{"ek", "verify an EK certificate against a policy (trust store, vTPM rules)", ctl_ek_run},
 	{"policy", "capture a boot policy from a known-good event log", ctl_policy_run},
 	{"machines", "enroll, revoke, reinstate, list and show machines", ctl_machines_run},
 	{"history", "query the attestation history", ctl_history_run},
