@@ -174,8 +174,9 @@ void h_quote(struct app *app, struct http_request *req, const char *arg,
 	rc = parse_body(req, r);
 	if (rc == ERR_OK)
 		rc = open_session(app, r);
-	if (rc == ERR_OK || rc == ERR_SESSION_REPLAYED) {
-		/* From here the session is consumed, whatever the answer. */
+	if (rc == ERR_OK || rc == ERR_SESSION_REPLAYED || rc == ERR_SESSION_EXPIRED) {
+		/* The session is authentic: record whose it was. From here (when
+		 * ERR_OK) it is consumed, whatever the answer. */
 		snprintf(rec->machine_id, sizeof(rec->machine_id), "%s", r->session.machine_id);
 		snprintf(rec->ek_issuer, sizeof(rec->ek_issuer), "%s", r->session.ek_issuer);
 		snprintf(rec->ek_manufacturer, sizeof(rec->ek_manufacturer), "%s",

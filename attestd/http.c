@@ -253,13 +253,13 @@ err_t http_start(const struct http_server_config *cfg, struct http_server **out)
 
 	errno = 0;
 	s->daemon = MHD_start_daemon(
-		flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+		flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+		NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+		cfg->threads,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MAX_HEADER_MEMORY,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER,
-		on_mhd_log, NULL, cfg->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, cfg->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT
 							     : MHD_OPTION_END,
 		cfg->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem, MHD_OPTION_END);
 	if (s->daemon == NULL) {

@@ -239,7 +239,6 @@ static err_t write_batch(struct sqlite_store *s, struct pending *batch)
 		return db_fail(s->wdb, "begin");
 	/* Read the chain head inside the write transaction: another process
 	 * cannot append between this read and our COMMIT. */
-	sqlite3_reset(s->w_head);
 	switch (sqlite3_step(s->w_head)) {
 	case SQLITE_ROW:
 		head_id = sqlite3_column_int64(s->w_head, 0);
@@ -250,6 +249,9 @@ static err_t write_batch(struct sqlite_store *s, struct pending *batch)
 	default:
 		rc = db_fail(s->wdb, "read chain head");
 	}
+	/* Not left mid-result: an active statement keeps its read snapshot
+	 * open past COMMIT. */
+	sqlite3_reset(s->w_head);
 	for (struct pending *p = batch; rc == ERR_OK && p != NULL; p = p->next)
 		rc = write_one(s, p, &head_id, head_hash);
 	if (rc == ERR_OK && now - s->last_purge >= SQLITE_SESSION_GRACE_S) {

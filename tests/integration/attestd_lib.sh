@@ -54,6 +54,7 @@ at_start() {
 	"$(it_build_path attestd/attestd)" --config "$AT_CONF" >>"$AT_LOG" 2>&1 &
 	AT_PID=$!
 	it_on_exit at_stop "$AT_PID"
+	it_on_exit at_log_on_failure "$AT_LOG"
 	for ((i = 0; i < 100; i++)); do
 		curl -fsS "$AT_URL/healthz" >/dev/null 2>&1 && return 0
 		kill -0 "$AT_PID" 2>/dev/null || break
@@ -61,6 +62,14 @@ at_start() {
 	done
 	tail -20 "$AT_LOG" >&2
 	it_fail "attestd $name did not come up"
+}
+
+# At exit: shows the daemon's log when the test failed ($rc is the exit
+# status that lib.sh's cleanup runner is handling).
+at_log_on_failure() {
+	[ "${rc:-0}" = 0 ] && return 0
+	echo "--- tail of $1" >&2
+	tail -25 "$1" >&2
 }
 
 # Stops an attestd gracefully (SIGTERM), then for good.

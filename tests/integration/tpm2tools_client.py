@@ -42,8 +42,8 @@ def flush(tcti):
         run(["tpm2_flushcontext", kind], tcti)
 
 
-def post(url, body, raw=None):
-    data = raw if raw is not None else json.dumps(body).encode()
+def post(url, body):
+    data = json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
@@ -87,6 +87,7 @@ def make_keys(d, tcti, ek_alg, ak_alg, unrestricted):
             run(["tpm2_policysecret", "-S", f"{d}/s.ctx", "-c", "e"], tcti)
             run(step + ["-P", f"session:{d}/s.ctx"], tcti)
             run(["tpm2_flushcontext", f"{d}/s.ctx"], tcti)
+            flush(tcti)  # no resource manager: free the slots tpm2-tools left
     else:
         alg = ["-G", "ecc", "-s", "ecdsa"] if ak_alg == "ecc" else ["-G", "rsa", "-s", "rsassa"]
         run(["tpm2_createak", "-C", f"{d}/ek.ctx", "-c", f"{d}/ak.ctx", *alg, "-g", "sha256",
@@ -134,6 +135,7 @@ def main():
     ap.add_argument("--replay", action="store_true", help="send the quote call twice")
     ap.add_argument("--wait", type=float, default=0, help="seconds between the two calls")
     ap.add_argument("--challenge-only", action="store_true")
+    ap.add_argument("--save-quote", help="also write the quote call's body to this file")
     args = ap.parse_args()
 
     result = {}
@@ -203,18 +205,22 @@ def main():
         if args.event_log:
             log = bytearray(open(args.event_log, "rb").read())
             if args.tamper == "event-log":
-                log[-5] ^= 0x01  # one byte of the last event's data
+                # The last event's SHA-256 digest (before its 4-byte size and
+                # 40-byte data): the log no longer explains PCR 5.
+                log[-45] ^= 0x01
             qbody["event_log"] = b64(bytes(log))
         if args.tamper == "unknown-field":
             qbody["pcrs_extra"] = {}
-        raw = None
         if args.tamper == "bad-base64":
             qbody["quote"] = qbody["quote"][:-1] + "!"
         if args.wait:
             time.sleep(args.wait)
-        result["quote"] = post(args.url + "/v1/attest/quote", qbody, raw)
+        if args.save_quote:
+            with open(args.save_quote, "w") as f:
+                json.dump(qbody, f)
+        result["quote"] = post(args.url + "/v1/attest/quote", qbody)
         if args.replay:
-            result["replay"] = post(args.url + "/v1/attest/quote", qbody, raw)
+            result["replay"] = post(args.url + "/v1/attest/quote", qbody)
     print(json.dumps(result))
     return 0
 

@@ -202,6 +202,12 @@ static void test_machines(void **state)
 	assert_int_equal(f->st->ops->machine_get(f->st, "sha256:aa", &m), ERR_OK);
 	assert_int_equal(m.revoked_at, 70);
 	assert_string_equal(m.note, "stolen");
+	/* Another process (attestctl) writes between two batches. */
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"UPDATE machines SET note='x'\"", f->path);
+	assert_int_equal(system(cmd), 0);
+	make_record(&r, "sha256:aa", false, 71);
+	assert_int_equal(f->st->ops->commit_decision(f->st, NULL, 0, &r), ERR_OK);
 	assert_int_equal(f->st->ops->machine_set_revoked(f->st, "sha256:aa", 0, ""), ERR_OK);
 	assert_int_equal(f->st->ops->machine_get(f->st, "sha256:aa", &m), ERR_OK);
 	assert_int_equal(m.revoked_at, 0);
