@@ -55,8 +55,14 @@ at_start() {
 	AT_PID=$!
 	it_on_exit at_stop "$AT_PID"
 	it_on_exit at_log_on_failure "$AT_LOG"
+	# With a TLS certificate configured, wait over HTTPS, trusting it.
+	local cert=
+	cert=$(sed -n 's/^[[:space:]]*tls_cert = //p' "$AT_CONF")
+	if [ -n "$cert" ]; then
+		AT_URL=https://127.0.0.1:$port
+	fi
 	for ((i = 0; i < 100; i++)); do
-		curl -fsS "$AT_URL/healthz" >/dev/null 2>&1 && return 0
+		curl -fsS ${cert:+--cacert "$cert"} "$AT_URL/healthz" >/dev/null 2>&1 && return 0
 		kill -0 "$AT_PID" 2>/dev/null || break
 		sleep 0.1
 	done
