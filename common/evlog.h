@@ -146,6 +146,12 @@ struct evlog_pcrs {
  * EV_NO_ACTION and PCR-index-0xFFFFFFFF events are not extended. */
 err_t evlog_replay(const struct evlog *log, struct evlog_pcrs *out) WARN_UNUSED;
 
+/* The same for only the banks in `banks` (bit 1u << enum evlog_bank) that
+ * the log carries: a verifier needs only the quoted bank, and each bank
+ * costs one hash per event. out->banks says which were replayed. */
+err_t evlog_replay_banks(const struct evlog *log, uint32_t banks,
+			 struct evlog_pcrs *out) WARN_UNUSED;
+
 /* Flags for evlog_check_pcrs. */
 enum evlog_check_flags {
 	/* Some firmware measures the two ExitBootServices EV_EFI_ACTION events

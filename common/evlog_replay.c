@@ -68,21 +68,27 @@ static err_t replay_bank(const struct evlog *log, enum evlog_bank bank, EVP_MD_C
 
 err_t evlog_replay(const struct evlog *log, struct evlog_pcrs *out)
 {
+	return evlog_replay_banks(log, evlog_banks(log), out);
+}
+
+err_t evlog_replay_banks(const struct evlog *log, uint32_t banks, struct evlog_pcrs *out)
+{
 	EVP_MD_CTX *ctx;
 	err_t rc = ERR_OK;
 
 	memset(out, 0, sizeof(*out));
+	banks &= evlog_banks(log);
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL)
 		return err_fail(ERR_INTERNAL, "out of memory");
 	for (unsigned b = 0; b < EVLOG_BANK_COUNT && rc == ERR_OK; b++) {
-		if (evlog_banks(log) & (1u << b))
+		if (banks & (1u << b))
 			rc = replay_bank(log, (enum evlog_bank)b, ctx, out);
 	}
 	EVP_MD_CTX_free(ctx);
 	if (rc != ERR_OK)
 		return rc;
-	out->banks = evlog_banks(log);
+	out->banks = banks;
 	for (size_t i = 0; i < evlog_event_count(log); i++)
 		out->exit_boot_services_logged |= is_ebs_invocation(evlog_event_at(log, i));
 	return ERR_OK;

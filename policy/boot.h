@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "evlog.h"
+#include "evlog_json.h"
 
 /* The Secure Boot variables whose measurements policy can pin. */
 enum boot_var { BOOT_VAR_PK, BOOT_VAR_KEK, BOOT_VAR_DB, BOOT_VAR_DBX, BOOT_VAR_COUNT };
@@ -40,12 +41,6 @@ struct boot_digest_set {
 	uint8_t (*digests)[EVLOG_MAX_DIGEST];
 };
 
-/* Required replayed PCR values for one bank; bit i of `mask` = PCR i. */
-struct boot_pcr_values {
-	uint32_t mask;
-	uint8_t value[EVLOG_PCR_COUNT][EVLOG_MAX_DIGEST];
-};
-
 /* Treat the members as read-only outside policy/boot*.c: build one with
  * boot_policy_load, release it with boot_policy_free. */
 struct boot_policy {
@@ -56,7 +51,7 @@ struct boot_policy {
 	struct boot_digest_set variables[BOOT_VAR_COUNT];    /* digests of the variable data */
 	struct boot_digest_set certificates[BOOT_VAR_COUNT]; /* SHA-256 of each allowed X.509 */
 	struct boot_digest_set components;                   /* boot applications, kernel, initrd */
-	struct boot_pcr_values pcrs[EVLOG_BANK_COUNT];
+	struct evlog_pcr_values pcrs[EVLOG_BANK_COUNT];       /* required replayed values */
 };
 
 /* Loads the "boot" member of a policy. Every member is optional; absent
@@ -78,9 +73,13 @@ unsigned boot_policy_check_flags(const struct boot_policy *p);
 err_t boot_policy_eval(const struct boot_policy *p, const struct evlog *log,
 		       const struct evlog_pcrs *replayed) WARN_UNUSED;
 
-/* Builds the "boot" member that accepts exactly this machine's boot: its
- * Secure Boot state, variable digests, component digests and the replayed
- * values of PCRs 0-7 (and 8, 9, 14 when they have events) in `bank`. */
+/* Builds a policy document that accepts exactly this machine's boot:
+ * {"pcr_selection": "BANK:0,...", "boot": {...}} with the Secure Boot
+ * state, the PK/KEK/db/dbx digests, every boot component's digest and the
+ * replayed values of PCRs 0-7 (and 8, 9, 14 when they have events) in
+ * `bank`; the selection names exactly those PCRs, so the quote covers every
+ * fact the boot member relies on. ERR_EVENTLOG_INVALID if the log lacks
+ * the bank. */
 err_t boot_policy_capture(const struct evlog *log, const struct evlog_pcrs *replayed,
 			  enum evlog_bank bank, json_t **out) WARN_UNUSED;
 

@@ -62,6 +62,23 @@ static inline bool vector_sidecar(const char *name, struct evlog_pcr_values out[
 	return true;
 }
 
+/* Removes PCR `pcr` from every bank of a sidecar (PCR 10 is Linux IMA's,
+ * which no firmware log replays). */
+static inline void sidecar_drop_pcr(struct evlog_pcr_values v[EVLOG_BANK_COUNT], unsigned pcr)
+{
+	for (unsigned b = 0; b < EVLOG_BANK_COUNT; b++) {
+		size_t n = evlog_bank_size((enum evlog_bank)b), k = 0;
+
+		if (!(v[b].mask & (1u << pcr)))
+			continue;
+		for (unsigned i = 0; i < pcr; i++)
+			k += (v[b].mask >> i) & 1u;
+		memmove(v[b].values + k * n, v[b].values + (k + 1) * n, v[b].len - (k + 1) * n);
+		v[b].len -= n;
+		v[b].mask &= ~(1u << pcr);
+	}
+}
+
 /* Synthetic logs, written field by field in the log's little-endian. */
 struct logbuf {
 	uint8_t bytes[64 * 1024];
