@@ -8,6 +8,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
@@ -447,8 +448,10 @@ err_t tpm_signature_verify(const TPMT_PUBLIC *key_pub, EVP_PKEY *key, const TPMT
 				"signature scheme 0x%04x hash 0x%04x; the AK's: 0x%04x 0x%04x",
 				sig->sigAlg, sig->signature.any.hashAlg, scheme, hash);
 	if (scheme == TPM2_ALG_ECDSA) {
-		if (!ecdsa_der(&sig->signature.ecdsa, &der, &sig_len))
+		if (!ecdsa_der(&sig->signature.ecdsa, &der, &sig_len)) {
+			ERR_clear_error();
 			return err_fail(ERR_QUOTE_INVALID, "ECDSA signature r, s unusable");
+		}
 		sig_bytes = der;
 	} else {
 		/* rsassa and rsapss are the same structure. */
@@ -461,10 +464,12 @@ err_t tpm_signature_verify(const TPMT_PUBLIC *key_pub, EVP_PKEY *key, const TPMT
 		rc = err_fail(ERR_INTERNAL, "signature check setup failed");
 		goto out;
 	}
-	if (EVP_PKEY_verify(ctx, sig_bytes, sig_len, digest, digest_len) != 1)
+	if (EVP_PKEY_verify(ctx, sig_bytes, sig_len, digest, digest_len) != 1) {
+		ERR_clear_error(); /* a bad signature is the client's, not ours */
 		rc = err_fail(ERR_QUOTE_INVALID, "signature does not verify with the AK");
-	else
+	} else {
 		rc = ERR_OK;
+	}
 out:
 	EVP_PKEY_CTX_free(ctx);
 	OPENSSL_free(der);

@@ -7,6 +7,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <tss2/tss2_mu.h>
@@ -195,6 +196,10 @@ bool tpm_public_key(const TPMT_PUBLIC *pub, EVP_PKEY **out)
 		*out = NULL;
 		break;
 	}
+	/* A refused key is the client's fault, not an error of this thread:
+	 * leave nothing in OpenSSL's queue for unrelated code to find. */
+	if (*out == NULL)
+		ERR_clear_error();
 	return *out != NULL;
 }
 

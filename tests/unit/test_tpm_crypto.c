@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/err.h>
 
 #include "b64.h"
 #include "tpm_crypto.h"
@@ -310,6 +311,7 @@ static void signature_checks(EVP_PKEY *key, uint16_t scheme)
 		bad.signature.rsassa.sig.buffer[7] ^= 1;
 	assert_int_equal(tpm_signature_verify(&pub, built, &bad, msg, sizeof(msg)),
 			 ERR_QUOTE_INVALID);
+	assert_int_equal(ERR_peek_error(), 0); /* nothing left in OpenSSL's queue */
 	/* The AK's hash is part of what it vouches for. */
 	bad = sig;
 	bad.signature.any.hashAlg = TPM2_ALG_SHA1;

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 
 #include "tpm_soft.h"
 #include "tpm_wire.h"
@@ -185,6 +186,7 @@ static void expect_ak_invalid(const TPMT_PUBLIC *ak, const char *detail)
 	err_clear();
 	assert_int_equal(tpm_ak_check(ak, &key), ERR_AK_INVALID);
 	assert_null(key);
+	assert_int_equal(ERR_peek_error(), 0); /* nothing left in OpenSSL's queue */
 	if (strstr(err_detail(), detail) == NULL)
 		fail_msg("expected \"%s\" in \"%s\"", detail, err_detail());
 }
