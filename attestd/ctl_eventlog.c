@@ -25,7 +25,7 @@ static void eventlog_usage(FILE *out)
 		     "  show     one line per event: index, PCR, type, decoded data\n"
 		     "           --digests  also print each event's digests\n"
 		     "  replay   the PCR values the log replays to, per bank, for PCRs with events\n"
-		     "           --json     as {\"banks\": {\"sha256\": {\"0\": \"hex\", ...}}}\n");
+		     "           --json     all 24 PCRs, as {\"banks\": {\"sha256\": {\"0\": \"hex\", ...}}}\n");
 }
 
 /* Reads to EOF rather than trusting the file size: securityfs reports 0. */
@@ -174,12 +174,13 @@ static int eventlog_replay(const char *path, bool as_json)
 		fprintf(stderr, "attestctl: %s: %s: %s\n", path, err_code_str(rc), err_detail());
 		status = CTL_EXIT_FAIL;
 	} else {
-		/* PCRs with events in any bank. */
+		/* JSON: every PCR, as a TPM would read them, for comparison with
+		 * tpm2_pcrread; text: the PCRs with events, for reading. */
 		uint32_t mask = 0;
 
 		for (unsigned b = 0; b < EVLOG_BANK_COUNT; b++)
 			mask |= pcrs->extended[b];
-		status = print_replay(pcrs, mask, as_json);
+		status = print_replay(pcrs, as_json ? (1u << EVLOG_PCR_COUNT) - 1 : mask, as_json);
 	}
 	free(pcrs);
 	evlog_free(log);
