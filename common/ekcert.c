@@ -477,12 +477,10 @@ const struct ekcert_tpm_info *ekcert_tpm_info(const struct ekcert *c)
 
 /* ---- identity of the key ---- */
 
-err_t ekcert_key_machine_id(EVP_PKEY *key, char out[static EKCERT_MACHINE_ID_SIZE])
+static err_t machine_id_of_der(unsigned char *der, int n, char out[static EKCERT_MACHINE_ID_SIZE])
 {
-	unsigned char *der = NULL;
 	unsigned char digest[32];
 	unsigned int dlen = 0;
-	int n = i2d_PUBKEY(key, &der);
 	int ok;
 
 	if (n <= 0) {
@@ -500,9 +498,23 @@ err_t ekcert_key_machine_id(EVP_PKEY *key, char out[static EKCERT_MACHINE_ID_SIZ
 	return ERR_OK;
 }
 
+err_t ekcert_key_machine_id(EVP_PKEY *key, char out[static EKCERT_MACHINE_ID_SIZE])
+{
+	unsigned char *der = NULL;
+	int n = i2d_PUBKEY(key, &der);
+
+	return machine_id_of_der(der, n, out);
+}
+
 err_t ekcert_machine_id(const struct ekcert *c, char out[static EKCERT_MACHINE_ID_SIZE])
 {
-	return ekcert_key_machine_id(ekcert_key(c), out);
+	unsigned char *der = NULL;
+	/* The certificate's own SubjectPublicKeyInfo structure, re-encoded
+	 * as parsed: ~1 us, where deriving it from the key through OpenSSL
+	 * 3.0's encoders (ekcert_key_machine_id) takes ~75 us. */
+	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c->x509), &der);
+
+	return machine_id_of_der(der, n, out);
 }
 
 err_t ekcert_key_equal(EVP_PKEY *cert_key, EVP_PKEY *ek_pub)

@@ -71,8 +71,10 @@ const struct ekcert_tpm_info *ekcert_tpm_info(const struct ekcert *c);
 err_t ekcert_x509_from_der(const uint8_t *buf, size_t len, X509 **out) WARN_UNUSED;
 
 /* DESIGN.md machine id: "sha256:" + lower-case hex SHA-256 of the DER
- * SubjectPublicKeyInfo of the certificate's key (re-encoded from the key, so
- * the same key always gives the same id). */
+ * SubjectPublicKeyInfo of the certificate's key, as the certificate encodes
+ * it. ekcert_key_machine_id computes the same from a key (OpenSSL's
+ * canonical encoding, which is what EK certificates carry: RSA with NULL
+ * parameters, EC named curve and uncompressed point). */
 err_t ekcert_machine_id(const struct ekcert *c,
 			char out[static EKCERT_MACHINE_ID_SIZE]) WARN_UNUSED;
 err_t ekcert_key_machine_id(EVP_PKEY *key, char out[static EKCERT_MACHINE_ID_SIZE]) WARN_UNUSED;

@@ -101,6 +101,10 @@ static void test_hardware_vectors_report_tcg_fields(void **state)
 		assert_string_equal(t->version, v->version);
 		assert_int_equal(ekcert_machine_id(c, id), ERR_OK);
 		assert_string_equal(id, v->machine_id);
+		/* The id from the key alone (what enrollment by EK public would
+		 * compute) is the same. */
+		assert_int_equal(ekcert_key_machine_id(ekcert_key(c), id), ERR_OK);
+		assert_string_equal(id, v->machine_id);
 		ekcert_free(c);
 	}
 }
