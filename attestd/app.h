@@ -46,8 +46,7 @@ void h_admission(struct app *app, struct http_request *req, const char *arg,
 		 struct http_response *resp);
 void h_introspect(struct app *app, struct http_request *req, const char *arg,
 		  struct http_response *resp);
-void h_jwks(struct app *app, struct http_request *req, const char *arg,
-	    struct http_response *resp);
+void h_jwks(struct app *app, struct http_request *req, const char *arg, struct http_response *resp);
 void h_attestations_list(struct app *app, struct http_request *req, const char *arg,
 			 struct http_response *resp);
 void h_attestation_get(struct app *app, struct http_request *req, const char *arg,

@@ -13,7 +13,7 @@
 /* Bodies larger than this are never useful: a 30 KB event log plus
  * certificates is ~60 KB; 64 MiB bounds the memory one request can pin. */
 #define CONFIG_MAX_BODY_LIMIT ((size_t)64 * 1024 * 1024)
-#define CONFIG_MAX_THREADS 1024
+#define CONFIG_MAX_THREADS    1024
 
 void config_defaults(struct config *c)
 {
@@ -24,7 +24,7 @@ void config_defaults(struct config *c)
 	snprintf(c->store, sizeof(c->store), "sqlite:/var/lib/attestd/attestd.db");
 	snprintf(c->policy, sizeof(c->policy), "/etc/attestd/policy.json");
 	c->max_body = (size_t)4 * 1024 * 1024; /* DESIGN.md's default */
-	c->threads = 0;                         /* 0: 8 per online CPU */
+	c->threads = 0;			       /* 0: 8 per online CPU */
 	c->log_level = LOG_LVL_INFO;
 	snprintf(c->token_issuer, sizeof(c->token_issuer), "attestd");
 	snprintf(c->token_audience, sizeof(c->token_audience), "attest-gateway");

@@ -14,14 +14,14 @@
 #define CONFIG_MAX_LINE 4096
 
 struct config {
-	char listen_addr[64];   /* numeric IPv4/IPv6 address */
+	char listen_addr[64]; /* numeric IPv4/IPv6 address */
 	uint16_t listen_port;
 	char tls_cert[CONFIG_MAX_LINE];
 	char tls_key[CONFIG_MAX_LINE];
-	bool allow_plain_http;  /* plain HTTP away from loopback needs this */
+	bool allow_plain_http;		 /* plain HTTP away from loopback needs this */
 	char state_dir[CONFIG_MAX_LINE]; /* session key, token signing keys */
-	char store[CONFIG_MAX_LINE];     /* "sqlite:PATH" */
-	char policy[CONFIG_MAX_LINE];    /* policy JSON file */
+	char store[CONFIG_MAX_LINE];	 /* "sqlite:PATH" */
+	char policy[CONFIG_MAX_LINE];	 /* policy JSON file */
 	size_t max_body;
 	unsigned threads;
 	enum log_level log_level;

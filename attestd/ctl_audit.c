@@ -19,10 +19,11 @@ int ctl_audit_run(int argc, char **argv)
 	if (argc != 2 || strcmp(argv[1], "verify") != 0) {
 		bool help = argc == 2 && strcmp(argv[1], "--help") == 0;
 
-		fprintf(help ? stdout : stderr,
-			"usage: attestctl [-c CONFIG] audit verify\n"
-			"\nRecomputes the hash chain of the attestation history and reports the\n"
-			"first row that was edited, removed or inserted. Exit 0 only when intact.\n");
+		fprintf(
+		    help ? stdout : stderr,
+		    "usage: attestctl [-c CONFIG] audit verify\n"
+		    "\nRecomputes the hash chain of the attestation history and reports the\n"
+		    "first row that was edited, removed or inserted. Exit 0 only when intact.\n");
 		return help ? CTL_EXIT_OK : CTL_EXIT_USAGE;
 	}
 	status = ctl_open_store(&st);
@@ -71,20 +72,22 @@ static bool print_row(const struct attestation_record *r, void *ctx)
 
 static void history_usage(FILE *out)
 {
-	fprintf(out, "usage: attestctl [-c CONFIG] history [--machine ID] [--outcome admitted|refused]\n"
-		     "           [--error CODE] [--since TIME] [--until TIME] [--limit N] [--json|--csv]\n"
-		     "\nTIME is RFC 3339 UTC (2026-11-22T10:00:00Z) or Unix seconds. JSON is one\n"
-		     "object per line.\n");
+	fprintf(
+	    out,
+	    "usage: attestctl [-c CONFIG] history [--machine ID] [--outcome admitted|refused]\n"
+	    "           [--error CODE] [--since TIME] [--until TIME] [--limit N] [--json|--csv]\n"
+	    "\nTIME is RFC 3339 UTC (2026-11-22T10:00:00Z) or Unix seconds. JSON is one\n"
+	    "object per line.\n");
 }
 
 int ctl_history_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"machine", required_argument, NULL, 'm'}, {"outcome", required_argument, NULL, 'o'},
-		{"error", required_argument, NULL, 'e'},   {"since", required_argument, NULL, 's'},
-		{"until", required_argument, NULL, 'u'},   {"limit", required_argument, NULL, 'l'},
-		{"json", no_argument, NULL, 'j'},          {"csv", no_argument, NULL, 'C'},
-		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+	    {"machine", required_argument, NULL, 'm'}, {"outcome", required_argument, NULL, 'o'},
+	    {"error", required_argument, NULL, 'e'},   {"since", required_argument, NULL, 's'},
+	    {"until", required_argument, NULL, 'u'},   {"limit", required_argument, NULL, 'l'},
+	    {"json", no_argument, NULL, 'j'},	       {"csv", no_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	struct attestation_filter f = {.outcome = -1, .limit = (size_t)INT64_MAX};
 	enum history_format fmt = HISTORY_TEXT;

@@ -26,11 +26,12 @@ int ctl_keys_run(int argc, char **argv)
 	err_t rc;
 
 	if (argc != 2 || strcmp(argv[1], "rotate") != 0) {
-		fprintf(argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
-			"usage: attestctl [-c CONFIG] keys rotate\n"
-			"\nMakes a new token signing key in STATE_DIR/token-keys; running attestd\n"
-			"instances switch to it within a second. Tokens signed by the old key stay\n"
-			"valid (and its public key stays in the JWKS) until they expire.\n");
+		fprintf(
+		    argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
+		    "usage: attestctl [-c CONFIG] keys rotate\n"
+		    "\nMakes a new token signing key in STATE_DIR/token-keys; running attestd\n"
+		    "instances switch to it within a second. Tokens signed by the old key stay\n"
+		    "valid (and its public key stays in the JWKS) until they expire.\n");
 		return argc == 2 && strcmp(argv[1], "--help") == 0 ? CTL_EXIT_OK : CTL_EXIT_USAGE;
 	}
 	cfg = ctl_config();
@@ -74,8 +75,7 @@ int ctl_apikeys_run(int argc, char **argv)
 		return ctl_fail(err_fail(ERR_INTERNAL, "no randomness"));
 	key = b64url_encode(raw, sizeof(raw));
 	OPENSSL_cleanse(raw, sizeof(raw));
-	if (key == NULL ||
-	    EVP_Digest(key, strlen(key), hash, NULL, EVP_sha256(), NULL) != 1) {
+	if (key == NULL || EVP_Digest(key, strlen(key), hash, NULL, EVP_sha256(), NULL) != 1) {
 		free(key);
 		return ctl_fail(err_fail(ERR_INTERNAL, "making the key failed"));
 	}

@@ -14,15 +14,15 @@
 
 static void machines_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: attestctl [-c CONFIG] machines enroll (MACHINE_ID | --ek-cert FILE) [--note TEXT]\n"
-		"       attestctl [-c CONFIG] machines revoke MACHINE_ID [--reason TEXT]\n"
-		"       attestctl [-c CONFIG] machines reinstate MACHINE_ID\n"
-		"       attestctl [-c CONFIG] machines list\n"
-		"       attestctl [-c CONFIG] machines show MACHINE_ID\n"
-		"\n"
-		"MACHINE_ID is sha256:<hex of the EK's SubjectPublicKeyInfo>, as attestd\n"
-		"reports it; --ek-cert computes it from an EK certificate (DER or PEM).\n");
+	fprintf(out, "usage: attestctl [-c CONFIG] machines enroll (MACHINE_ID | --ek-cert FILE) "
+		     "[--note TEXT]\n"
+		     "       attestctl [-c CONFIG] machines revoke MACHINE_ID [--reason TEXT]\n"
+		     "       attestctl [-c CONFIG] machines reinstate MACHINE_ID\n"
+		     "       attestctl [-c CONFIG] machines list\n"
+		     "       attestctl [-c CONFIG] machines show MACHINE_ID\n"
+		     "\n"
+		     "MACHINE_ID is sha256:<hex of the EK's SubjectPublicKeyInfo>, as attestd\n"
+		     "reports it; --ek-cert computes it from an EK certificate (DER or PEM).\n");
 }
 
 static int machine_id_from_cert(const char *path, char id[static EKCERT_MACHINE_ID_SIZE])
@@ -69,9 +69,11 @@ static int show_machine(struct store *st, const char *id)
 int ctl_machines_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"ek-cert", required_argument, NULL, 'e'}, {"note", required_argument, NULL, 'n'},
-		{"reason", required_argument, NULL, 'r'},  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"ek-cert", required_argument, NULL, 'e'},
+	    {"note", required_argument, NULL, 'n'},
+	    {"reason", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *ek_cert = NULL, *note = "", *reason = "", *verb, *id = NULL;
 	char cert_id[EKCERT_MACHINE_ID_SIZE];
@@ -114,7 +116,8 @@ int ctl_machines_run(int argc, char **argv)
 	if (optind != argc || needs_id != (id != NULL) ||
 	    (needs_id && !store_machine_id_valid(id))) {
 		if (id != NULL && !store_machine_id_valid(id))
-			fprintf(stderr, "attestctl: '%s' is not a machine id (sha256:<64 hex>)\n", id);
+			fprintf(stderr, "attestctl: '%s' is not a machine id (sha256:<64 hex>)\n",
+				id);
 		machines_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}

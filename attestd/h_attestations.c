@@ -8,7 +8,7 @@
 #include "record_json.h"
 
 #define PAGE_DEFAULT 100
-#define PAGE_MAX 1000 /* rows per response, bounding memory and time */
+#define PAGE_MAX     1000 /* rows per response, bounding memory and time */
 
 static bool parse_id(const char *s, int64_t *out)
 {

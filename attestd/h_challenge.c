@@ -20,16 +20,15 @@
 #define CHALLENGE_MAX_HOST 4096
 
 static const struct json_field challenge_fields[] = {
-	{"ek_cert", JSON_STRING, true}, {"ek_chain", JSON_ARRAY, false},
-	{"ek_pub", JSON_STRING, true},  {"ak_pub", JSON_STRING, true},
-	{"host", JSON_OBJECT, false},
+    {"ek_cert", JSON_STRING, true}, {"ek_chain", JSON_ARRAY, false}, {"ek_pub", JSON_STRING, true},
+    {"ak_pub", JSON_STRING, true},  {"host", JSON_OBJECT, false},
 };
 
 struct challenge_request {
 	json_t *body;
 	uint8_t *ek_cert;
 	size_t ek_cert_len;
-	STACK_OF(X509) *ek_chain;
+	STACK_OF(X509) * ek_chain;
 	TPMT_PUBLIC ek_pub;
 	TPMT_PUBLIC ak_pub;
 	uint8_t *ak_pub_raw;
@@ -46,8 +45,8 @@ static void request_free(struct challenge_request *r)
 	free(r->host);
 }
 
-static err_t decode_public(const json_t *body, const char *field, TPMT_PUBLIC *out,
-			   uint8_t **raw, size_t *raw_len)
+static err_t decode_public(const json_t *body, const char *field, TPMT_PUBLIC *out, uint8_t **raw,
+			   size_t *raw_len)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -64,7 +63,7 @@ static err_t decode_public(const json_t *body, const char *field, TPMT_PUBLIC *o
 	return rc;
 }
 
-static err_t decode_chain(const json_t *arr, STACK_OF(X509) **out)
+static err_t decode_chain(const json_t *arr, STACK_OF(X509) * *out)
 {
 	size_t i;
 	json_t *v;
@@ -75,14 +74,14 @@ static err_t decode_chain(const json_t *arr, STACK_OF(X509) **out)
 	*out = sk_X509_new_null();
 	if (*out == NULL)
 		return err_fail(ERR_INTERNAL, "out of memory");
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		uint8_t *der = NULL;
 		size_t len = 0;
 		X509 *x = NULL;
 
-		if (!json_is_string(v) ||
-		    !b64_decode(json_string_value(v), json_string_length(v), EKCERT_MAX_INPUT, &der,
-				&len))
+		if (!json_is_string(v) || !b64_decode(json_string_value(v), json_string_length(v),
+						      EKCERT_MAX_INPUT, &der, &len))
 			return err_fail(ERR_BAD_REQUEST, "ek_chain[%zu]: not canonical base64", i);
 		err_t rc = ekcert_x509_from_der(der, len, &x);
 		free(der);
@@ -163,7 +162,8 @@ static err_t issue_challenge(struct app *app, const struct challenge_request *re
 				  b64_json(cred.id_object, cred.id_object_len), "encrypted_secret",
 				  b64_json(cred.encrypted_secret, cred.encrypted_secret_len),
 				  "nonce", b64_json(s.nonce, sizeof(s.nonce)), "pcr_selection",
-				  s.pcr_selection, "expires_in", (json_int_t)ttl, "session", sealed));
+				  s.pcr_selection, "expires_in", (json_int_t)ttl, "session",
+				  sealed));
 out:
 	free(sealed);
 	session_wipe(&s);

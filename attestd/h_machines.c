@@ -10,7 +10,7 @@
 #include "record_json.h"
 
 #define MACHINES_PAGE_DEFAULT 100
-#define MACHINES_PAGE_MAX 1000
+#define MACHINES_PAGE_MAX     1000
 
 struct machine_page {
 	json_t *rows;
@@ -46,8 +46,8 @@ void h_machines_list(struct app *app, struct http_request *req, const char *arg,
 		v = strtol(limit_s, &end, 10);
 		if (errno != 0 || *end != '\0' || v < 1 || v > MACHINES_PAGE_MAX) {
 			json_decref(p.rows);
-			http_reply_error(resp, err_fail(ERR_BAD_REQUEST, "limit: 1..%d",
-							MACHINES_PAGE_MAX));
+			http_reply_error(
+			    resp, err_fail(ERR_BAD_REQUEST, "limit: 1..%d", MACHINES_PAGE_MAX));
 			return;
 		}
 		limit = (size_t)v;
@@ -125,7 +125,7 @@ void h_machine_enroll(struct app *app, struct http_request *req, const char *arg
 			rc = err_fail(ERR_BAD_REQUEST, "note: at most 200 bytes");
 		else
 			rc = app->store->ops->machine_enroll(app->store, id, note ? note : "",
-							      time(NULL));
+							     time(NULL));
 	}
 	if (rc != ERR_OK)
 		http_reply_error(resp, rc);
@@ -150,9 +150,9 @@ void h_machine_update(struct app *app, struct http_request *req, const char *arg
 			rc = err_fail(ERR_BAD_REQUEST, "reason: at most 200 bytes");
 		else
 			rc = app->store->ops->machine_set_revoked(
-				app->store, arg,
-				json_is_true(json_object_get(body, "revoked")) ? time(NULL) : 0,
-				reason != NULL ? reason : "");
+			    app->store, arg,
+			    json_is_true(json_object_get(body, "revoked")) ? time(NULL) : 0,
+			    reason != NULL ? reason : "");
 	}
 	if (rc != ERR_OK)
 		http_reply_error(resp, rc);

@@ -20,13 +20,13 @@
 
 /* A TPMS_ATTEST quote with 24 PCRs and a SHA-512 digest is < 256 bytes;
  * a TPMT_SIGNATURE with an RSA-4096 signature is ~520 bytes. */
-#define QUOTE_MAX_ATTEST 1024
+#define QUOTE_MAX_ATTEST    1024
 #define QUOTE_MAX_SIGNATURE 1024
 
 static const struct json_field quote_fields[] = {
-	{"session", JSON_STRING, true},   {"secret", JSON_STRING, true},
-	{"quote", JSON_STRING, true},     {"signature", JSON_STRING, true},
-	{"pcrs", JSON_OBJECT, true},      {"event_log", JSON_STRING, false},
+    {"session", JSON_STRING, true}, {"secret", JSON_STRING, true},
+    {"quote", JSON_STRING, true},   {"signature", JSON_STRING, true},
+    {"pcrs", JSON_OBJECT, true},    {"event_log", JSON_STRING, false},
 };
 
 struct quote_request {
@@ -56,7 +56,8 @@ static err_t parse_body(struct http_request *req, struct quote_request *r)
 	const uint8_t *body = http_body(req, &len);
 
 	TRY(json_parse_object(body, len, &r->body));
-	return json_check_fields(r->body, quote_fields, sizeof(quote_fields) / sizeof(quote_fields[0]));
+	return json_check_fields(r->body, quote_fields,
+				 sizeof(quote_fields) / sizeof(quote_fields[0]));
 }
 
 static err_t open_session(struct app *app, struct quote_request *r)
@@ -64,8 +65,8 @@ static err_t open_session(struct app *app, struct quote_request *r)
 	const json_t *s = json_object_get(r->body, "session");
 	bool used = false;
 
-	TRY(session_open(&app->session_key, json_string_value(s), json_string_length(s),
-			 time(NULL), &r->session));
+	TRY(session_open(&app->session_key, json_string_value(s), json_string_length(s), time(NULL),
+			 &r->session));
 	TRY(app->store->ops->session_used(app->store, r->session.id, &used));
 	if (used)
 		return err_fail(ERR_SESSION_REPLAYED, "session was already used");
@@ -89,7 +90,7 @@ static err_t decode_evidence(struct quote_request *r)
 				 &r->event_log_len));
 	/* The session's own fields were sealed by us: a failure here is ours. */
 	if (tpm_wire_public(r->session.ak_pub, r->session.ak_pub_len, "session ak_pub", &r->ak) !=
-		    ERR_OK ||
+		ERR_OK ||
 	    pcr_selection_parse(r->session.pcr_selection, &r->requested) != ERR_OK)
 		return err_fail(ERR_INTERNAL, "sealed session does not decode");
 	return ERR_OK;
@@ -108,8 +109,13 @@ static err_t make_token(struct app *app, const struct attestation_record *rec, c
 			  (json_int_t)rec->restart_count);
 	if (facts == NULL)
 		return err_fail(ERR_INTERNAL, "out of memory");
-	struct token_issue req = {app->cfg.token_issuer, app->cfg.token_audience, rec->machine_id,
-				  rec->token_jti, now, ttl, facts};
+	struct token_issue req = {app->cfg.token_issuer,
+				  app->cfg.token_audience,
+				  rec->machine_id,
+				  rec->token_jti,
+				  now,
+				  ttl,
+				  facts};
 	rc = token_issue(app->tokens, &req, token);
 	json_decref(facts);
 	*expires_at = now + ttl;
@@ -154,8 +160,7 @@ static void admit(struct app *app, struct attestation_record *rec, const struct 
 	free(token);
 }
 
-void h_quote(struct app *app, struct http_request *req, const char *arg,
-	     struct http_response *resp)
+void h_quote(struct app *app, struct http_request *req, const char *arg, struct http_response *resp)
 {
 	struct quote_request *r = calloc(1, sizeof(*r));
 	struct attestation_record *rec = malloc(sizeof(*rec));
@@ -187,9 +192,9 @@ void h_quote(struct app *app, struct http_request *req, const char *arg,
 	if (rc == ERR_OK)
 		rc = decode_evidence(r);
 	if (rc == ERR_OK) {
-		struct quote_evidence e = {r->quote,      r->quote_len,     r->signature,
-					   r->signature_len, &r->ak,       r->session.nonce,
-					   &r->requested,   &r->pcrs,       r->event_log,
+		struct quote_evidence e = {r->quote,	     r->quote_len, r->signature,
+					   r->signature_len, &r->ak,	   r->session.nonce,
+					   &r->requested,    &r->pcrs,	   r->event_log,
 					   r->event_log_len};
 
 		rc = eval_quote(app->policy, &e, &v);

@@ -36,8 +36,7 @@ void h_metrics(struct app *app, struct http_request *req, const char *arg,
 	http_reply_text(resp, 200, "text/plain; version=0.0.4", text, len);
 }
 
-void h_jwks(struct app *app, struct http_request *req, const char *arg,
-	    struct http_response *resp)
+void h_jwks(struct app *app, struct http_request *req, const char *arg, struct http_response *resp)
 {
 	(void)req;
 	(void)arg;

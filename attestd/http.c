@@ -184,8 +184,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		if (!req->too_large && !body_append(req, upload_data, *upload_data_size,
-						    s->cfg.max_body))
+		if (!req->too_large &&
+		    !body_append(req, upload_data, *upload_data_size, s->cfg.max_body))
 			return MHD_NO;
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -230,8 +230,8 @@ err_t http_start(const struct http_server_config *cfg, struct http_server **out)
 	struct sockaddr_storage ss = {0};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG;
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
 
 	if (s == NULL)
@@ -253,15 +253,14 @@ err_t http_start(const struct http_server_config *cfg, struct http_server **out)
 
 	errno = 0;
 	s->daemon = MHD_start_daemon(
-		flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-		NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-		cfg->threads,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MAX_HEADER_MEMORY,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, cfg->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT
-							     : MHD_OPTION_END,
-		cfg->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem, MHD_OPTION_END);
+	    flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+	    NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+	    cfg->threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MAX_HEADER_MEMORY,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	    cfg->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+	    cfg->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem, MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		int e = errno;
 

@@ -20,7 +20,7 @@
 /* Idle connections are dropped after this many seconds. */
 #define HTTP_CONNECTION_TIMEOUT_S 30
 /* Simultaneous connections, bounding memory (each may hold a max_body). */
-#define HTTP_MAX_CONNECTIONS 1024
+#define HTTP_MAX_CONNECTIONS	  1024
 #define HTTP_MAX_RESPONSE_HEADERS 4
 
 struct http_request;
@@ -42,7 +42,7 @@ struct http_header_field {
 struct http_response {
 	unsigned status;
 	const char *content_type; /* static string */
-	char *body;               /* malloc'd, freed by the server */
+	char *body;		  /* malloc'd, freed by the server */
 	size_t body_len;
 	struct http_header_field headers[HTTP_MAX_RESPONSE_HEADERS];
 	size_t nheaders;

@@ -109,11 +109,11 @@ static unsigned default_threads(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL;
 	bool check_only = false;
@@ -183,14 +183,14 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct http_server_config hc = {
-		.addr = app->cfg.listen_addr,
-		.port = app->cfg.listen_port,
-		.tls_cert_pem = tls_cert,
-		.tls_key_pem = tls_key,
-		.threads = app->cfg.threads,
-		.max_body = app->cfg.max_body,
-		.dispatch = app_dispatch,
-		.app = app,
+	    .addr = app->cfg.listen_addr,
+	    .port = app->cfg.listen_port,
+	    .tls_cert_pem = tls_cert,
+	    .tls_key_pem = tls_key,
+	    .threads = app->cfg.threads,
+	    .max_body = app->cfg.max_body,
+	    .dispatch = app_dispatch,
+	    .app = app,
 	};
 	if (http_start(&hc, &server) != ERR_OK) {
 		log_error("start-up: %s", err_detail());

@@ -6,7 +6,7 @@
 #include <time.h>
 
 static const double bucket_bounds_s[METRICS_BUCKETS - 1] = {
-	0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5,
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5,
 };
 
 static const char *const endpoint_names[METRICS_ENDPOINTS] = {"challenge", "quote", "admission"};
@@ -53,8 +53,8 @@ char *metrics_render(struct metrics *m, size_t *len)
 		   "# TYPE attestd_decisions_total counter\n");
 	for (int ep = 0; ep < METRICS_ENDPOINTS; ep++) {
 		for (int e = 0; e < ERR_COUNT; e++) {
-			unsigned long n = atomic_load_explicit(&m->decisions[ep][e],
-							       memory_order_relaxed);
+			unsigned long n =
+			    atomic_load_explicit(&m->decisions[ep][e], memory_order_relaxed);
 
 			if (n == 0)
 				continue;
@@ -68,8 +68,8 @@ char *metrics_render(struct metrics *m, size_t *len)
 		unsigned long cumulative = 0;
 
 		for (int b = 0; b < METRICS_BUCKETS; b++) {
-			cumulative += atomic_load_explicit(&m->latency_bucket[ep][b],
-							   memory_order_relaxed);
+			cumulative +=
+			    atomic_load_explicit(&m->latency_bucket[ep][b], memory_order_relaxed);
 			if (b < METRICS_BUCKETS - 1)
 				fprintf(f,
 					"attestd_request_duration_seconds_bucket{endpoint=\"%s\","
@@ -84,14 +84,15 @@ char *metrics_render(struct metrics *m, size_t *len)
 		fprintf(f, "attestd_request_duration_seconds_sum{endpoint=\"%s\"} %.6f\n",
 			endpoint_names[ep],
 			(double)atomic_load_explicit(&m->latency_sum_us[ep], memory_order_relaxed) /
-				1e6);
+			    1e6);
 		fprintf(f, "attestd_request_duration_seconds_count{endpoint=\"%s\"} %lu\n",
 			endpoint_names[ep],
 			atomic_load_explicit(&m->latency_count[ep], memory_order_relaxed));
 	}
-	fprintf(f, "# HELP attestd_tokens_issued_total Admission tokens issued.\n"
-		   "# TYPE attestd_tokens_issued_total counter\n"
-		   "attestd_tokens_issued_total %lu\n",
+	fprintf(f,
+		"# HELP attestd_tokens_issued_total Admission tokens issued.\n"
+		"# TYPE attestd_tokens_issued_total counter\n"
+		"attestd_tokens_issued_total %lu\n",
 		atomic_load_explicit(&m->tokens_issued, memory_order_relaxed));
 	if (fclose(f) != 0) {
 		free(buf);

@@ -10,12 +10,7 @@
 
 #include "err.h"
 
-enum metrics_endpoint {
-	METRICS_CHALLENGE,
-	METRICS_QUOTE,
-	METRICS_ADMISSION,
-	METRICS_ENDPOINTS
-};
+enum metrics_endpoint { METRICS_CHALLENGE, METRICS_QUOTE, METRICS_ADMISSION, METRICS_ENDPOINTS };
 
 /* Upper bounds (seconds) of the latency buckets, ending in +Inf. */
 #define METRICS_BUCKETS 10

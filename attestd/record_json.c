@@ -68,11 +68,11 @@ json_t *record_to_json(const struct attestation_record *r)
 			 "machine_id", r->machine_id, "ek_issuer", r->ek_issuer, "ek_manufacturer",
 			 r->ek_manufacturer, "outcome", store_outcome_str(r->admitted), "error",
 			 r->error[0] != '\0' ? r->error : NULL, "detail",
-			 r->detail[0] != '\0' ? r->detail : NULL, "policy", r->policy,
-			 "pcr_digest", r->pcr_digest[0] != '\0' ? r->pcr_digest : NULL,
-			 "reset_count", (json_int_t)r->reset_count, "restart_count",
-			 (json_int_t)r->restart_count, "host", host != NULL ? host : json_null(),
-			 "token_jti", r->token_jti[0] != '\0' ? r->token_jti : NULL, "prev_hash",
+			 r->detail[0] != '\0' ? r->detail : NULL, "policy", r->policy, "pcr_digest",
+			 r->pcr_digest[0] != '\0' ? r->pcr_digest : NULL, "reset_count",
+			 (json_int_t)r->reset_count, "restart_count", (json_int_t)r->restart_count,
+			 "host", host != NULL ? host : json_null(), "token_jti",
+			 r->token_jti[0] != '\0' ? r->token_jti : NULL, "prev_hash",
 			 hex_string(r->prev_hash, STORE_HASH_LEN), "hash",
 			 hex_string(r->hash, STORE_HASH_LEN));
 }

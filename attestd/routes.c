@@ -10,27 +10,27 @@
 
 struct route {
 	const char *method;
-	const char *path;  /* exact, or a prefix ending in '/' when has_arg */
-	bool has_arg;      /* one more path segment: the {id} */
+	const char *path; /* exact, or a prefix ending in '/' when has_arg */
+	bool has_arg;	  /* one more path segment: the {id} */
 	enum app_role role;
 	app_handler_fn handler;
 	const char *phase; /* attestation endpoints: every refusal is recorded */
 };
 
 static const struct route routes[] = {
-	{"POST", "/v1/attest/challenge", false, ROLE_ANYONE, h_challenge, "challenge"},
-	{"POST", "/v1/attest/quote", false, ROLE_ANYONE, h_quote, "quote"},
-	{"GET", "/v1/admission", false, ROLE_GATEWAY, h_admission, NULL},
-	{"POST", "/v1/tokens/introspect", false, ROLE_GATEWAY, h_introspect, NULL},
-	{"GET", "/.well-known/jwks.json", false, ROLE_ANYONE, h_jwks, NULL},
-	{"GET", "/v1/attestations", false, ROLE_AUDITOR, h_attestations_list, NULL},
-	{"GET", "/v1/attestations/", true, ROLE_AUDITOR, h_attestation_get, NULL},
-	{"GET", "/v1/machines", false, ROLE_AUDITOR, h_machines_list, NULL},
-	{"POST", "/v1/machines", false, ROLE_ADMIN, h_machine_enroll, NULL},
-	{"GET", "/v1/machines/", true, ROLE_AUDITOR, h_machine_get, NULL},
-	{"PATCH", "/v1/machines/", true, ROLE_ADMIN, h_machine_update, NULL},
-	{"GET", "/healthz", false, ROLE_ANYONE, h_healthz, NULL},
-	{"GET", "/metrics", false, ROLE_ANYONE, h_metrics, NULL},
+    {"POST", "/v1/attest/challenge", false, ROLE_ANYONE, h_challenge, "challenge"},
+    {"POST", "/v1/attest/quote", false, ROLE_ANYONE, h_quote, "quote"},
+    {"GET", "/v1/admission", false, ROLE_GATEWAY, h_admission, NULL},
+    {"POST", "/v1/tokens/introspect", false, ROLE_GATEWAY, h_introspect, NULL},
+    {"GET", "/.well-known/jwks.json", false, ROLE_ANYONE, h_jwks, NULL},
+    {"GET", "/v1/attestations", false, ROLE_AUDITOR, h_attestations_list, NULL},
+    {"GET", "/v1/attestations/", true, ROLE_AUDITOR, h_attestation_get, NULL},
+    {"GET", "/v1/machines", false, ROLE_AUDITOR, h_machines_list, NULL},
+    {"POST", "/v1/machines", false, ROLE_ADMIN, h_machine_enroll, NULL},
+    {"GET", "/v1/machines/", true, ROLE_AUDITOR, h_machine_get, NULL},
+    {"PATCH", "/v1/machines/", true, ROLE_ADMIN, h_machine_update, NULL},
+    {"GET", "/healthz", false, ROLE_ANYONE, h_healthz, NULL},
+    {"GET", "/metrics", false, ROLE_ANYONE, h_metrics, NULL},
 };
 
 /* Longest {id} segment: machine ids are 71 characters. */

@@ -17,9 +17,9 @@
 #include "b64.h"
 #include "fileio.h"
 
-#define SESSION_VERSION 1
-#define SESSION_IV_LEN  12
-#define SESSION_TAG_LEN 16
+#define SESSION_VERSION	  1
+#define SESSION_IV_LEN	  12
+#define SESSION_TAG_LEN	  16
 #define SESSION_MAX_PLAIN 6144
 
 err_t session_key_load(const char *state_dir, struct session_key *out)
@@ -124,7 +124,8 @@ static bool session_deserialize(const uint8_t *p, size_t len, struct session *s)
  * including a tag mismatch when decrypting. */
 static bool gcm_crypt(int enc, const uint8_t key[static SESSION_KEY_LEN],
 		      const uint8_t iv[static SESSION_IV_LEN], const uint8_t *aad, size_t aad_len,
-		      const uint8_t *in, size_t in_len, uint8_t *out, uint8_t tag[static SESSION_TAG_LEN])
+		      const uint8_t *in, size_t in_len, uint8_t *out,
+		      uint8_t tag[static SESSION_TAG_LEN])
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int n, fin;

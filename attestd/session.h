@@ -9,8 +9,8 @@
 
 #include "err.h"
 
-#define SESSION_KEY_LEN    32
-#define SESSION_ID_LEN     16
+#define SESSION_KEY_LEN	   32
+#define SESSION_ID_LEN	   16
 #define SESSION_SECRET_LEN 32 /* DESIGN.md: the credential secret is 32 random bytes */
 #define SESSION_NONCE_LEN  32
 /* A TPM2B_PUBLIC of a supported AK is < 400 bytes (RSA-2048 modulus 256 B
@@ -27,11 +27,11 @@ struct session {
 	int64_t expires_at; /* Unix seconds */
 	uint8_t secret[SESSION_SECRET_LEN];
 	uint8_t nonce[SESSION_NONCE_LEN];
-	char pcr_selection[128];     /* "sha256:0,1,2,3,4,5,6,7" */
-	char machine_id[80];         /* "sha256:<64 hex>" */
-	char ek_manufacturer[136];   /* from the EK certificate's SAN, for the record */
-	char ek_issuer[256];         /* EK certificate issuer DN, for the record */
-	char host[SESSION_MAX_HOST + 1]; /* client's host metadata (JSON), for the record */
+	char pcr_selection[128];	    /* "sha256:0,1,2,3,4,5,6,7" */
+	char machine_id[80];		    /* "sha256:<64 hex>" */
+	char ek_manufacturer[136];	    /* from the EK certificate's SAN, for the record */
+	char ek_issuer[256];		    /* EK certificate issuer DN, for the record */
+	char host[SESSION_MAX_HOST + 1];    /* client's host metadata (JSON), for the record */
 	uint8_t ak_pub[SESSION_MAX_AK_PUB]; /* TPM2B_PUBLIC as the client sent it */
 	size_t ak_pub_len;
 };

@@ -61,9 +61,10 @@ err_t store_row_hash(const struct attestation_record *r, uint8_t out[STORE_HASH_
 		  hash_str(md, r->ek_issuer) && hash_str(md, r->ek_manufacturer) &&
 		  hash_u64(md, r->admitted) && hash_str(md, r->error) && hash_str(md, r->detail) &&
 		  hash_str(md, r->policy) && hash_str(md, r->pcr_digest) &&
-		  hash_u64(md, (uint64_t)r->reset_count) && hash_u64(md, (uint64_t)r->restart_count) &&
-		  hash_str(md, r->host) && hash_str(md, r->token_jti) &&
-		  EVP_DigestFinal_ex(md, out, &len) == 1 && len == STORE_HASH_LEN;
+		  hash_u64(md, (uint64_t)r->reset_count) &&
+		  hash_u64(md, (uint64_t)r->restart_count) && hash_str(md, r->host) &&
+		  hash_str(md, r->token_jti) && EVP_DigestFinal_ex(md, out, &len) == 1 &&
+		  len == STORE_HASH_LEN;
 
 	EVP_MD_CTX_free(md);
 	return ok ? ERR_OK : err_fail(ERR_INTERNAL, "hashing a history row failed");

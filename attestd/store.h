@@ -15,20 +15,20 @@
 
 /* One row of the history. Strings are NUL-terminated and cut to size. */
 struct attestation_record {
-	int64_t id;                  /* assigned by the store */
-	int64_t time;                /* Unix seconds */
-	char phase[16];              /* "challenge" or "quote" */
+	int64_t id;	/* assigned by the store */
+	int64_t time;	/* Unix seconds */
+	char phase[16]; /* "challenge" or "quote" */
 	char machine_id[80];
 	char ek_issuer[256];
 	char ek_manufacturer[136]; /* EKCERT_TCG_STR_MAX + 1, rounded */
 	bool admitted;
-	char error[40];              /* wire code of the refusal, "" when admitted */
+	char error[40]; /* wire code of the refusal, "" when admitted */
 	char detail[ERR_DETAIL_MAX];
 	char policy[128];
-	char pcr_digest[132];        /* hex */
-	int64_t reset_count;         /* -1 when unknown */
+	char pcr_digest[132]; /* hex */
+	int64_t reset_count;  /* -1 when unknown */
 	int64_t restart_count;
-	char host[4200];             /* client-reported JSON, recorded, never trusted */
+	char host[4200]; /* client-reported JSON, recorded, never trusted */
 	char token_jti[64];
 	uint8_t prev_hash[STORE_HASH_LEN];
 	uint8_t hash[STORE_HASH_LEN];
@@ -37,23 +37,23 @@ struct attestation_record {
 struct machine {
 	char id[80];
 	bool enrolled;
-	int64_t enrolled_at;     /* 0 when not enrolled */
-	int64_t revoked_at;      /* 0 when not revoked */
-	char note[256];          /* operator's label or revocation reason */
+	int64_t enrolled_at; /* 0 when not enrolled */
+	int64_t revoked_at;  /* 0 when not revoked */
+	char note[256];	     /* operator's label or revocation reason */
 	char ek_issuer[256];
 	char ek_manufacturer[136];
-	int64_t first_seen;      /* 0 when never attested */
+	int64_t first_seen; /* 0 when never attested */
 	int64_t last_seen;
-	char last_outcome[16];   /* "admitted", "refused" or "" */
+	char last_outcome[16]; /* "admitted", "refused" or "" */
 };
 
 struct attestation_filter {
 	const char *machine_id; /* NULL: any */
-	int outcome;            /* -1 any, 0 refused, 1 admitted */
-	const char *error;      /* NULL: any */
-	int64_t since;          /* inclusive, 0: unbounded */
-	int64_t until;          /* exclusive, 0: unbounded */
-	int64_t after_id;       /* cursor: rows with id > after_id, ascending */
+	int outcome;		/* -1 any, 0 refused, 1 admitted */
+	const char *error;	/* NULL: any */
+	int64_t since;		/* inclusive, 0: unbounded */
+	int64_t until;		/* exclusive, 0: unbounded */
+	int64_t after_id;	/* cursor: rows with id > after_id, ascending */
 	size_t limit;
 };
 

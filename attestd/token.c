@@ -22,7 +22,7 @@
 #include "log.h"
 
 #define TOKEN_KID_LEN 43 /* base64url of a SHA-256 thumbprint */
-#define P256_COORD 32
+#define P256_COORD    32
 /* A PEM-encoded P-256 private key is ~250 bytes. */
 #define TOKEN_KEY_FILE_MAX 8192
 
@@ -40,7 +40,7 @@ struct token_keys {
 	size_t nkeys;
 	size_t current;
 	struct timespec current_mtime; /* of dir/current when last loaded */
-	int64_t last_check; /* Unix seconds, accessed with __atomic builtins */
+	int64_t last_check;	       /* Unix seconds, accessed with __atomic builtins */
 };
 
 static err_t key_coordinates(EVP_PKEY *pkey, uint8_t x[static P256_COORD],
@@ -75,8 +75,8 @@ static err_t key_thumbprint(const uint8_t x[static P256_COORD], const uint8_t y[
 
 	if (bx == NULL || by == NULL)
 		goto out;
-	n = snprintf(jwk, sizeof(jwk), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
-		     bx, by);
+	n = snprintf(jwk, sizeof(jwk),
+		     "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", bx, by);
 	if (n < 0 || (size_t)n >= sizeof(jwk) ||
 	    EVP_Digest(jwk, (size_t)n, digest, NULL, EVP_sha256(), NULL) != 1)
 		goto out;
@@ -174,7 +174,8 @@ static err_t keys_load(struct token_keys *k)
 		if (!is_key_file(e->d_name))
 			continue;
 		if (k->nkeys == TOKEN_MAX_KEYS) {
-			rc = err_fail(ERR_INTERNAL, "%s: more than %d keys", k->dir, TOKEN_MAX_KEYS);
+			rc =
+			    err_fail(ERR_INTERNAL, "%s: more than %d keys", k->dir, TOKEN_MAX_KEYS);
 			break;
 		}
 		snprintf(path, sizeof(path), "%s/%s", k->dir, e->d_name);
@@ -186,7 +187,8 @@ static err_t keys_load(struct token_keys *k)
 			break;
 		if (strncmp(key->kid, e->d_name, TOKEN_KID_LEN) != 0) {
 			EVP_PKEY_free(key->pkey);
-			rc = err_fail(ERR_INTERNAL, "%s: key id does not match its file name", path);
+			rc =
+			    err_fail(ERR_INTERNAL, "%s: key id does not match its file name", path);
 			break;
 		}
 		if (strcmp(key->kid, current) == 0) {
@@ -214,7 +216,8 @@ static err_t write_new_key(const char *dir, char kid_out[static TOKEN_KID_LEN + 
 	int created;
 	err_t rc;
 
-	if (pkey == NULL || bio == NULL || PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) != 1) {
+	if (pkey == NULL || bio == NULL ||
+	    PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) != 1) {
 		rc = err_fail(ERR_INTERNAL, "generating a token key failed");
 		goto out;
 	}
@@ -322,7 +325,7 @@ static void keys_refresh(struct token_keys *k)
 	struct timespec mtime;
 
 	if (now == last || !__atomic_compare_exchange_n(&k->last_check, &last, now, false,
-							 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+							__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		return;
 	if (read_current(k->dir, kid, &mtime) != ERR_OK)
 		return;
@@ -428,10 +431,10 @@ err_t token_issue(struct token_keys *k, const struct token_issue *req, char **ou
 	const struct token_key *key = &k->keys[k->current];
 
 	header = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "typ", "JWT", "kid", key->kid);
-	claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "iss", req->iss, "sub", req->sub,
-			   "aud", req->aud, "iat", (json_int_t)req->now, "nbf",
-			   (json_int_t)req->now, "exp", (json_int_t)(req->now + req->ttl), "jti",
-			   req->jti);
+	claims =
+	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "iss", req->iss, "sub", req->sub,
+		      "aud", req->aud, "iat", (json_int_t)req->now, "nbf", (json_int_t)req->now,
+		      "exp", (json_int_t)(req->now + req->ttl), "jti", req->jti);
 	if (header == NULL || claims == NULL ||
 	    (req->facts != NULL && json_object_update_missing(claims, req->facts) != 0))
 		goto out;
@@ -563,7 +566,8 @@ err_t token_verify(struct token_keys *k, const char *token, size_t len, const ch
 	}
 	md = EVP_MD_CTX_new();
 	if (md == NULL || EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->pkey) != 1 ||
-	    EVP_DigestVerify(md, der, der_len, (const uint8_t *)token, (size_t)(dot2 - token)) != 1) {
+	    EVP_DigestVerify(md, der, der_len, (const uint8_t *)token, (size_t)(dot2 - token)) !=
+		1) {
 		why = "bad signature";
 		goto out;
 	}

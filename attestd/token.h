@@ -34,7 +34,7 @@ err_t token_keys_rotate(const char *dir, char kid_out[64]) WARN_UNUSED;
 json_t *token_jwks(struct token_keys *k);
 
 struct token_claims {
-	char sub[80];  /* machine id */
+	char sub[80]; /* machine id */
 	char jti[64];
 	int64_t iat;
 	int64_t nbf;

@@ -120,8 +120,7 @@ err_t fileio_write_atomic(const char *path, const void *data, size_t len, mode_t
 	return fsync_parent(path);
 }
 
-err_t fileio_create_once(const char *path, const void *data, size_t len, mode_t mode,
-			 int *created)
+err_t fileio_create_once(const char *path, const void *data, size_t len, mode_t mode, int *created)
 {
 	char tmp[4096];
 	int fd;

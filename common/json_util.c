@@ -15,14 +15,16 @@ static size_t json_depth(const json_t *j, size_t limit)
 	if (limit == 0)
 		return 1;
 	if (json_is_object(j)) {
-		json_object_foreach((json_t *)j, key, v) {
+		json_object_foreach((json_t *)j, key, v)
+		{
 			size_t d = json_depth(v, limit - 1);
 
 			if (d > deepest)
 				deepest = d;
 		}
 	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
+		json_array_foreach(j, i, v)
+		{
 			size_t d = json_depth(v, limit - 1);
 
 			if (d > deepest)
@@ -86,7 +88,8 @@ err_t json_check_fields(const json_t *obj, const struct json_field *fields, size
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		size_t i;
 
 		for (i = 0; i < nfields && strcmp(key, fields[i].name) != 0; i++)

@@ -22,7 +22,8 @@ err_t json_parse_object(const uint8_t *body, size_t len, json_t **out) WARN_UNUS
 
 struct json_field {
 	const char *name;
-	json_type type; /* JSON_STRING, JSON_OBJECT, JSON_ARRAY, JSON_INTEGER, JSON_TRUE (any bool) */
+	json_type
+	    type; /* JSON_STRING, JSON_OBJECT, JSON_ARRAY, JSON_INTEGER, JSON_TRUE (any bool) */
 	bool required;
 };
 

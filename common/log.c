@@ -17,10 +17,10 @@ static const struct {
 	const char *name;
 	enum log_level level;
 } log_level_names[] = {
-	{"error", LOG_LVL_ERROR},
-	{"warn", LOG_LVL_WARN},
-	{"info", LOG_LVL_INFO},
-	{"debug", LOG_LVL_DEBUG},
+    {"error", LOG_LVL_ERROR},
+    {"warn", LOG_LVL_WARN},
+    {"info", LOG_LVL_INFO},
+    {"debug", LOG_LVL_DEBUG},
 };
 
 void log_set_level(enum log_level level)

@@ -108,13 +108,13 @@ out:
 err_t eval_quote(const struct policy *p, const struct quote_evidence *e, struct quote_verdict *out)
 {
 	struct quote_input in = {
-		.attest = e->quote,
-		.attest_len = e->quote_len,
-		.sig = e->signature,
-		.sig_len = e->signature_len,
-		.ak = e->ak,
-		.requested = e->requested,
-		.pcrs = e->pcrs,
+	    .attest = e->quote,
+	    .attest_len = e->quote_len,
+	    .sig = e->signature,
+	    .sig_len = e->signature_len,
+	    .ak = e->ak,
+	    .requested = e->requested,
+	    .pcrs = e->pcrs,
 	};
 
 	memset(out, 0, sizeof(*out));

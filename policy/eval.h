@@ -23,7 +23,7 @@ struct policy;
 struct challenge_evidence {
 	const uint8_t *ek_cert; /* DER, NV padding allowed */
 	size_t ek_cert_len;
-	STACK_OF(X509) *ek_chain; /* intermediates the client sent; may be NULL */
+	STACK_OF(X509) * ek_chain; /* intermediates the client sent; may be NULL */
 	const TPMT_PUBLIC *ek_pub;
 	const TPMT_PUBLIC *ak_pub;
 };
@@ -32,7 +32,7 @@ struct challenge_verdict {
 	char machine_id[EKCERT_MACHINE_ID_SIZE];
 	char ek_issuer[256];
 	char ek_manufacturer[EKCERT_TCG_STR_MAX + 1]; /* "id:53544D20", "" when none */
-	struct tpm_ek ek;         /* ready for MakeCredential */
+	struct tpm_ek ek;			      /* ready for MakeCredential */
 	TPM2B_NAME ak_name;
 };
 

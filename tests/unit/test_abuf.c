@@ -174,13 +174,13 @@ static void test_writer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_buffer),
-		cmocka_unit_test(test_integers_endianness),
-		cmocka_unit_test(test_exact_end_and_one_past),
-		cmocka_unit_test(test_size_max_lengths),
-		cmocka_unit_test(test_child_view_is_bounded),
-		cmocka_unit_test(test_copy),
-		cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_empty_buffer),
+	    cmocka_unit_test(test_integers_endianness),
+	    cmocka_unit_test(test_exact_end_and_one_past),
+	    cmocka_unit_test(test_size_max_lengths),
+	    cmocka_unit_test(test_child_view_is_bounded),
+	    cmocka_unit_test(test_copy),
+	    cmocka_unit_test(test_writer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,13 +15,13 @@ static const struct {
 	const char *b64;
 	const char *b64url;
 } rfc4648[] = {
-	{"", "", ""},
-	{"f", "Zg==", "Zg"},
-	{"fo", "Zm8=", "Zm8"},
-	{"foo", "Zm9v", "Zm9v"},
-	{"foob", "Zm9vYg==", "Zm9vYg"},
-	{"fooba", "Zm9vYmE=", "Zm9vYmE"},
-	{"foobar", "Zm9vYmFy", "Zm9vYmFy"},
+    {"", "", ""},
+    {"f", "Zg==", "Zg"},
+    {"fo", "Zm8=", "Zm8"},
+    {"foo", "Zm9v", "Zm9v"},
+    {"foob", "Zm9vYg==", "Zm9vYg"},
+    {"fooba", "Zm9vYmE=", "Zm9vYmE"},
+    {"foobar", "Zm9vYmFy", "Zm9vYmFy"},
 };
 
 static bool decodes(const char *s, uint8_t **out, size_t *n)
@@ -81,17 +81,18 @@ static void test_binary_and_url_alphabet(void **state)
 static void test_strict_refusals(void **state)
 {
 	static const char *bad[] = {
-		"Zg",        /* missing padding */
-		"Zg=",       /* wrong length */
-		"Zh==",      /* non-zero padding bits (OpenSSL alone accepts it) */
-		"Zm9=",      /* non-zero padding bits, one '=' */
-		"Zm 8=",     /* whitespace */
-		"Zm8=\n",    /* trailing newline */
-		"Zm8=Zm8=",  /* padding in the middle */
-		"Z===",      /* three '=' */
-		"====",      /* only padding */
-		"Zm-8",      /* URL symbol in the standard alphabet */
-		("Zm\x80" "8"), /* non-ASCII */
+	    "Zg",	/* missing padding */
+	    "Zg=",	/* wrong length */
+	    "Zh==",	/* non-zero padding bits (OpenSSL alone accepts it) */
+	    "Zm9=",	/* non-zero padding bits, one '=' */
+	    "Zm 8=",	/* whitespace */
+	    "Zm8=\n",	/* trailing newline */
+	    "Zm8=Zm8=", /* padding in the middle */
+	    "Z===",	/* three '=' */
+	    "====",	/* only padding */
+	    "Zm-8",	/* URL symbol in the standard alphabet */
+	    ("Zm\x80"
+	     "8"), /* non-ASCII */
 	};
 	uint8_t *dec = NULL;
 	size_t n;
@@ -138,8 +139,8 @@ static void test_hex(void **state)
 	assert_memory_equal(dec, bin, 4);
 	assert_true(hex_decode("", 0, dec, 0, &n));
 	assert_int_equal(n, 0);
-	assert_false(hex_decode("009", 3, dec, sizeof(dec), &n));         /* odd */
-	assert_false(hex_decode("0x9f", 4, dec, sizeof(dec), &n));        /* prefix */
+	assert_false(hex_decode("009", 3, dec, sizeof(dec), &n));  /* odd */
+	assert_false(hex_decode("0x9f", 4, dec, sizeof(dec), &n)); /* prefix */
 	assert_false(hex_decode("zz", 2, dec, sizeof(dec), &n));
 	assert_false(hex_decode("0011223344", 10, dec, sizeof(dec), &n)); /* one over the cap */
 	assert_false(hex_decode("00", SIZE_MAX - 1, dec, sizeof(dec), &n));
@@ -148,11 +149,11 @@ static void test_hex(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc4648_vectors),
-		cmocka_unit_test(test_binary_and_url_alphabet),
-		cmocka_unit_test(test_strict_refusals),
-		cmocka_unit_test(test_decode_cap),
-		cmocka_unit_test(test_hex),
+	    cmocka_unit_test(test_rfc4648_vectors),
+	    cmocka_unit_test(test_binary_and_url_alphabet),
+	    cmocka_unit_test(test_strict_refusals),
+	    cmocka_unit_test(test_decode_cap),
+	    cmocka_unit_test(test_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,10 +112,10 @@ static void test_loopback(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_are_safe),
-		cmocka_unit_test(test_every_option),
-		cmocka_unit_test(test_refusals_name_the_line),
-		cmocka_unit_test(test_loopback),
+	    cmocka_unit_test(test_defaults_are_safe),
+	    cmocka_unit_test(test_every_option),
+	    cmocka_unit_test(test_refusals_name_the_line),
+	    cmocka_unit_test(test_loopback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -94,10 +94,10 @@ static void test_try_propagates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_codes_and_statuses),
-		cmocka_unit_test(test_round_trip_every_code),
-		cmocka_unit_test(test_detail),
-		cmocka_unit_test(test_try_propagates),
+	    cmocka_unit_test(test_codes_and_statuses),
+	    cmocka_unit_test(test_round_trip_every_code),
+	    cmocka_unit_test(test_detail),
+	    cmocka_unit_test(test_try_propagates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

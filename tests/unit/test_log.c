@@ -107,10 +107,10 @@ static void test_level_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_levels_filter),
-		cmocka_unit_test(test_journal_format),
-		cmocka_unit_test(test_one_line_per_message),
-		cmocka_unit_test(test_level_names),
+	    cmocka_unit_test(test_levels_filter),
+	    cmocka_unit_test(test_journal_format),
+	    cmocka_unit_test(test_one_line_per_message),
+	    cmocka_unit_test(test_level_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,9 +88,9 @@ static void test_csv_quoting_and_formulas(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_times),
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_csv_quoting_and_formulas),
+	    cmocka_unit_test(test_times),
+	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_csv_quoting_and_formulas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

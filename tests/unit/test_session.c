@@ -60,8 +60,10 @@ static void test_expired(void **state)
 	memset(k.key, 7, sizeof(k.key));
 	fill_session(&s);
 	assert_int_equal(session_seal(&k, &s, &sealed), ERR_OK);
-	assert_int_equal(session_open(&k, sealed, strlen(sealed), 1000, &back), ERR_SESSION_EXPIRED);
-	assert_int_equal(session_open(&k, sealed, strlen(sealed), 5000, &back), ERR_SESSION_EXPIRED);
+	assert_int_equal(session_open(&k, sealed, strlen(sealed), 1000, &back),
+			 ERR_SESSION_EXPIRED);
+	assert_int_equal(session_open(&k, sealed, strlen(sealed), 5000, &back),
+			 ERR_SESSION_EXPIRED);
 	free(sealed);
 }
 
@@ -125,10 +127,10 @@ static void test_key_file_created_once(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_expired),
-		cmocka_unit_test(test_forged_and_tampered),
-		cmocka_unit_test(test_key_file_created_once),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_expired),
+	    cmocka_unit_test(test_forged_and_tampered),
+	    cmocka_unit_test(test_key_file_created_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

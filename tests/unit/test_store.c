@@ -114,11 +114,12 @@ static void test_history_is_append_only_and_edits_are_detected(void **state)
 	}
 	/* The database refuses an edit outright... */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE attestations SET outcome='admitted' WHERE id=2",
+	assert_int_not_equal(sqlite3_exec(db,
+					  "UPDATE attestations SET outcome='admitted' WHERE id=2",
 					  NULL, NULL, NULL),
 			     SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM attestations WHERE id=2", NULL, NULL, NULL),
-			     SQLITE_OK);
+	assert_int_not_equal(
+	    sqlite3_exec(db, "DELETE FROM attestations WHERE id=2", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	/* ...and one who drops the guard and edits a refusal into an admission
 	 * is caught by the chain at that row. */
@@ -186,7 +187,8 @@ static void test_machines(void **state)
 	struct attestation_record r;
 
 	assert_int_equal(f->st->ops->machine_get(f->st, "sha256:aa", &m), ERR_NOT_FOUND);
-	assert_int_equal(f->st->ops->machine_set_revoked(f->st, "sha256:aa", 5, "x"), ERR_NOT_FOUND);
+	assert_int_equal(f->st->ops->machine_set_revoked(f->st, "sha256:aa", 5, "x"),
+			 ERR_NOT_FOUND);
 	assert_int_equal(f->st->ops->machine_enroll(f->st, "sha256:aa", "rack 4", 50), ERR_OK);
 	assert_int_equal(f->st->ops->machine_get(f->st, "sha256:aa", &m), ERR_OK);
 	assert_true(m.enrolled);
@@ -234,19 +236,23 @@ static void test_query_filters(void **state)
 	n = 0;
 	assert_int_equal(f->st->ops->attestations_query(f->st, &all, count_rows, &n), ERR_OK);
 	assert_int_equal(n, 10);
-	struct attestation_filter by_machine = {.machine_id = "sha256:bb", .outcome = -1, .limit = 100};
+	struct attestation_filter by_machine = {
+	    .machine_id = "sha256:bb", .outcome = -1, .limit = 100};
 	n = 0;
-	assert_int_equal(f->st->ops->attestations_query(f->st, &by_machine, count_rows, &n), ERR_OK);
+	assert_int_equal(f->st->ops->attestations_query(f->st, &by_machine, count_rows, &n),
+			 ERR_OK);
 	assert_int_equal(n, 4);
 	struct attestation_filter admitted = {.outcome = 1, .limit = 100};
 	n = 0;
 	assert_int_equal(f->st->ops->attestations_query(f->st, &admitted, count_rows, &n), ERR_OK);
 	assert_int_equal(n, 4); /* i = 0, 3, 6, 9 */
-	struct attestation_filter by_error = {.outcome = -1, .error = "nonce_mismatch", .limit = 100};
+	struct attestation_filter by_error = {
+	    .outcome = -1, .error = "nonce_mismatch", .limit = 100};
 	n = 0;
 	assert_int_equal(f->st->ops->attestations_query(f->st, &by_error, count_rows, &n), ERR_OK);
 	assert_int_equal(n, 6);
-	struct attestation_filter window = {.outcome = -1, .since = 102, .until = 105, .limit = 100};
+	struct attestation_filter window = {
+	    .outcome = -1, .since = 102, .until = 105, .limit = 100};
 	n = 0;
 	assert_int_equal(f->st->ops->attestations_query(f->st, &window, count_rows, &n), ERR_OK);
 	assert_int_equal(n, 3);
@@ -272,7 +278,7 @@ static void test_api_keys(void **state)
 	assert_int_equal(f->st->ops->apikey_role(f->st, h2, role), ERR_UNAUTHORIZED);
 }
 
-#define WRITERS 8
+#define WRITERS	   8
 #define PER_WRITER 50
 
 static void *commit_many(void *arg)
@@ -311,16 +317,16 @@ static void test_concurrent_writers_keep_one_chain(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_chain_and_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_history_is_append_only_and_edits_are_detected,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deleted_row_is_detected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_single_use, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_machines, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_writers_keep_one_chain, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_and_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_history_is_append_only_and_edits_are_detected,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deleted_row_is_detected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_single_use, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_machines, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_writers_keep_one_chain, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,9 +179,9 @@ static void test_rotation_keeps_old_tokens(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_issue_verify, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forgeries_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rotation_keeps_old_tokens, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_issue_verify, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forgeries_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rotation_keeps_old_tokens, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
