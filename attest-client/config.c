@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err_context.h"
+
 void client_config_defaults(struct client_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -189,8 +191,8 @@ err_t client_config_load(const char *path, struct client_config *c)
 		*eq = '\0';
 		rc = client_config_set(c, strip(key), strip(eq + 1));
 		if (rc != ERR_OK) {
-			snprintf(where, sizeof(where), "%s", err_detail());
-			rc = err_fail(rc, "%s:%u: %s", path, lineno, where);
+			snprintf(where, sizeof(where), "%s:%u", path, lineno);
+			rc = err_context(rc, where);
 			goto out;
 		}
 	}

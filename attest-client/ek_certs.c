@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "ekcert.h"
+#include "err_context.h"
 #include "fileio.h"
 #include "log.h"
 #include "templates.h"
@@ -177,13 +178,7 @@ err_t ek_certs_add_file(struct ek_certs *c, const char *path, bool as_leaf)
 	else
 		rc = ek_certs_add_der(c, buf, len, as_leaf);
 	free(buf);
-	if (rc != ERR_OK) {
-		char detail[ERR_DETAIL_MAX];
-
-		snprintf(detail, sizeof(detail), "%s", err_detail());
-		return err_fail(rc, "%s: %s", path, detail);
-	}
-	return ERR_OK;
+	return err_context(rc, path);
 }
 
 static bool listed(const uint32_t *idx, size_t n, uint32_t want)
@@ -231,18 +226,14 @@ static err_t read_index(struct tpmdev *t, uint32_t index, struct ek_certs *c, bo
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
+	char where[32];
 	err_t rc;
 
 	TRY(tpmdev_nv_read(t, index, EKCERT_MAX_INPUT, &buf, &len));
 	rc = ek_certs_add_der(c, buf, len, as_leaf);
 	free(buf);
-	if (rc != ERR_OK) {
-		char detail[ERR_DETAIL_MAX];
-
-		snprintf(detail, sizeof(detail), "%s", err_detail());
-		return err_fail(rc, "NV 0x%08x: %s", index, detail);
-	}
-	return ERR_OK;
+	snprintf(where, sizeof(where), "NV 0x%08x", index);
+	return err_context(rc, where);
 }
 
 err_t ek_certs_read_nv(struct tpmdev *t, enum client_key_alg alg, struct ek_certs *c)

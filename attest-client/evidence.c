@@ -10,6 +10,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "b64.h"
+#include "err_context.h"
 #include "json_util.h"
 
 static err_t oom(void)
@@ -205,7 +206,7 @@ err_t evidence_parse_challenge(const uint8_t *body, size_t len, struct challenge
 	}
 	memcpy(out->nonce, buf, QUOTE_NONCE_SIZE);
 	TRY_OUT(rc, get_string(obj, "pcr_selection", PCR_SELECTION_STR_MAX, &text));
-	TRY_OUT(rc, pcr_selection_parse(text, &out->selection));
+	TRY_OUT(rc, err_context(pcr_selection_parse(text, &out->selection), "pcr_selection"));
 	expires = json_object_get(obj, "expires_in");
 	if (!json_is_integer(expires) || json_integer_value(expires) < 0) {
 		rc = err_fail(ERR_BAD_REQUEST, "expires_in: missing or not a whole number of "

@@ -531,6 +531,7 @@ static err_t quote_matches(const struct tpmdev_quote *q, const struct pcr_select
 	bool ok;
 
 	*match = false;
+	memset(&attest, 0, sizeof(attest));
 	if (Tss2_MU_TPMS_ATTEST_Unmarshal(q->attest.attestationData, q->attest.size, &off,
 					  &attest) != TSS2_RC_SUCCESS ||
 	    off != q->attest.size || attest.type != TPM2_ST_ATTEST_QUOTE)
