@@ -16,12 +16,17 @@
 #include "ekcert_chain.h"
 #include "fileio.h"
 #include "policy.h"
+#include "tpm_wire.h"
+
+/* A TPM2B_PUBLIC is under 1 KiB even for RSA-4096 with a policy digest. */
+#define CTL_EK_PUB_MAX 4096
 
 static void ek_usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: attestctl ek verify [--policy FILE] [--json] CERT [INTERMEDIATE...]\n\n"
+	    "usage: attestctl ek verify [--policy FILE] [--ek-pub FILE] [--json] CERT "
+	    "[INTERMEDIATE...]\n\n"
 	    "Runs attestd's EK checks on an EK certificate: the virtual-TPM rules, then the\n"
 	    "chain to the policy's anchors (with the policy's intermediates and the\n"
 	    "INTERMEDIATE files, in any order), then the policy's CRLs.\n"
@@ -29,6 +34,9 @@ static void ek_usage(FILE *out)
 	    "                allowed) or PEM\n"
 	    "  INTERMEDIATE  PEM (any number of certificates) or DER files, like ek_chain\n"
 	    "  --policy FILE the policy to apply (default: the one in attestd's configuration)\n"
+	    "  --ek-pub FILE the TPM's EK public (TPM2B_PUBLIC, tpm2_createek -u) must be a\n"
+	    "                supported EK template (ek_invalid) and the certificate's key\n"
+	    "                (ek_key_mismatch), as attestd checks a challenge's ek_pub\n"
 	    "  --json        one JSON object instead of text\n"
 	    "The first line is the verdict: ok, or the error code attestd would answer.\n"
 	    "Exit status 0 only when the certificate is trusted.\n");
@@ -85,6 +93,29 @@ static int read_chain(char **paths, int count, STACK_OF(X509) * *out)
 	}
 	*out = all;
 	return CTL_EXIT_OK;
+}
+
+/* The challenge's checks on ek_pub, after the certificate's: ek_invalid,
+ * then ek_key_mismatch. */
+static err_t check_ek_pub(const char *path, const struct ek_verdict *v)
+{
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	TPMT_PUBLIC pub;
+	struct tpm_ek_profile profile;
+	EVP_PKEY *key = NULL;
+	err_t rc;
+
+	rc = fileio_read(path, CTL_EK_PUB_MAX, &bytes, &len);
+	if (rc == ERR_OK)
+		rc = tpm_wire_public(bytes, len, "ek_pub", &pub);
+	if (rc == ERR_OK)
+		rc = tpm_ek_check(&pub, &profile, &key);
+	if (rc == ERR_OK)
+		rc = ekcert_key_equal(v->key, key);
+	EVP_PKEY_free(key);
+	free(bytes);
+	return rc;
 }
 
 static void print_text(err_t rc, const struct ek_verdict *v, const struct policy *p)
@@ -167,7 +198,8 @@ static int print_json(err_t rc, const struct ek_verdict *v, const struct policy 
 	return CTL_EXIT_OK;
 }
 
-static int ek_verify(const char *policy_path, bool json, char **files, int count)
+static int ek_verify(const char *policy_path, const char *ek_pub, bool json, char **files,
+		     int count)
 {
 	struct policy *p = NULL;
 	uint8_t *cert = NULL;
@@ -190,6 +222,8 @@ static int ek_verify(const char *policy_path, bool json, char **files, int count
 		status = read_chain(files + 1, count - 1, &chain);
 	if (status == CTL_EXIT_OK) {
 		rc = ek_check(p, cert, len, chain, &v);
+		if (rc == ERR_OK && ek_pub != NULL)
+			rc = check_ek_pub(ek_pub, v);
 		if (rc == ERR_INTERNAL) {
 			status = ctl_fail(rc);
 		} else {
@@ -214,11 +248,12 @@ int ctl_ek_run(int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"policy", required_argument, NULL, 'p'},
+	    {"ek-pub", required_argument, NULL, 'e'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *policy_path = NULL;
+	const char *policy_path = NULL, *ek_pub = NULL;
 	bool json = false;
 	int opt;
 
@@ -231,10 +266,13 @@ int ctl_ek_run(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "p:jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:e:jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			policy_path = optarg;
+			break;
+		case 'e':
+			ek_pub = optarg;
 			break;
 		case 'j':
 			json = true;
@@ -251,5 +289,5 @@ int ctl_ek_run(int argc, char **argv)
 		ek_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
-	return ek_verify(policy_path, json, argv + optind, argc - optind);
+	return ek_verify(policy_path, ek_pub, json, argv + optind, argc - optind);
 }

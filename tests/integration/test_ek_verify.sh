@@ -8,7 +8,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname -- "$0")/lib.sh"
 
-it_need_tool swtpm swtpm_setup tpm2_nvread openssl python3
+it_need_tool swtpm swtpm_setup tpm2_nvread tpm2_createek tpm2_flushcontext openssl python3
 it_tmpdir
 
 CTL=$(it_build_path attestd/attestctl)
@@ -102,7 +102,12 @@ for tpm in phys padded; do
 			i=$((i + 1))
 		done
 		echo "$SWTPM_PKI_DIR" >"$IT_TMP/pki-dir"
-	) || it_fail "tpm2_nvread on the $tpm TPM failed"
+		for alg in rsa ecc; do
+			tpm2_createek -G "$alg" -c "$IT_TMP/$tpm-ek-$alg.ctx" \
+				-u "$IT_TMP/$tpm-ek-$alg.pub" >/dev/null
+			tpm2_flushcontext -t
+		done
+	) || it_fail "tpm2_nvread or tpm2_createek on the $tpm TPM failed"
 done
 PKI=$(cat "$IT_TMP/pki-dir")
 make_policy "$IT_TMP/pki.json" "$PKI/roots" ""
@@ -118,6 +123,22 @@ for tpm in phys padded; do
 			"$IT_TMP/$tpm-chain-0.nv" "$IT_TMP/$tpm-chain-1.nv"
 	done
 done
+it_step "the EK public the TPM reports (tpm2_createek -u) against the certificate"
+CHAIN=("$IT_TMP/phys-chain-0.nv" "$IT_TMP/phys-chain-1.nv")
+for alg in rsa ecc; do
+	it_check "$alg: the TPM's EK public is the certificate's key" verdict 0 ok \
+		--policy "$IT_TMP/pki.json" --ek-pub "$IT_TMP/phys-ek-$alg.pub" \
+		"$IT_TMP/phys-ek-$alg.nv" "${CHAIN[@]}"
+	it_check "$alg: another TPM's EK public with this certificate" verdict 1 ek_key_mismatch \
+		--policy "$IT_TMP/pki.json" --ek-pub "$IT_TMP/padded-ek-$alg.pub" \
+		"$IT_TMP/phys-ek-$alg.nv" "${CHAIN[@]}"
+done
+it_check "an ECC EK public with the RSA certificate" verdict 1 ek_key_mismatch \
+	--policy "$IT_TMP/pki.json" --ek-pub "$IT_TMP/phys-ek-ecc.pub" "$IT_TMP/phys-ek-rsa.nv" \
+	"${CHAIN[@]}"
+it_check "a certificate is not an EK public" verdict 1 bad_request --policy "$IT_TMP/pki.json" \
+	--ek-pub "$IT_TMP/phys-ek-rsa.nv" "$IT_TMP/phys-ek-rsa.nv" "${CHAIN[@]}"
+
 it_check "the NV chain may come in any order" verdict 0 ok --policy "$IT_TMP/pki.json" \
 	"$IT_TMP/phys-ek-ecc.nv" "$IT_TMP/phys-chain-1.nv" "$IT_TMP/phys-chain-0.nv"
 it_check "a root sent as an intermediate is not trusted" \
@@ -143,6 +164,7 @@ it_check "the detail names the rule" detail_has "rule swtpm-localca" \
 it_step "refusals of the command itself"
 printf 'not a certificate' >"$IT_TMP/junk"
 it_check "not X.509: ek_cert_invalid" verdict 1 ek_cert_invalid --policy "$DEFAULT" "$IT_TMP/junk"
-it_check "no certificate: usage" verdict 2 "usage: attestctl ek verify [--policy FILE] [--json] CERT [INTERMEDIATE...]" --policy "$DEFAULT"
+it_check "no certificate: usage" verdict 2 \
+	"usage: attestctl ek verify [--policy FILE] [--ek-pub FILE] [--json] CERT [INTERMEDIATE...]" --policy "$DEFAULT"
 it_check_not "a policy that does not load" "$CTL" ek verify --policy "$IT_TMP/none.json" \
 	"$DATA/hardware/ifx_slb9670_rsa2048_ek.der"

@@ -16,6 +16,8 @@
 #include "ekcert.h"
 #include "ekcert_chain.h"
 #include "fileio.h"
+#include "tpm_soft.h"
+#include "tpm_wire.h"
 
 #define SYN "ekcerts/synthetic/"
 
@@ -310,6 +312,51 @@ static void test_ek_pub_must_be_the_certificate_key(void **state)
 	ekcert_free(rsa);
 }
 
+/* The EK public as attestd gets it: TPM2B_PUBLIC bytes, unmarshalled and
+ * turned into a key from its raw fields (no DER round trip). */
+static EVP_PKEY *key_from_tpm2b_public(EVP_PKEY *tpm_key)
+{
+	TPMT_PUBLIC pub, back;
+	uint8_t wire[1024];
+	size_t n;
+	EVP_PKEY *k = NULL;
+
+	soft_ek_public(tpm_key, &pub);
+	n = soft_marshal_public(&pub, wire, sizeof(wire));
+	assert_int_equal(tpm_wire_public(wire, n, "ek_pub", &back), ERR_OK);
+	assert_true(tpm_public_key(&back, &k));
+	return k;
+}
+
+static void test_ek_pub_from_tpm2b_public(void **state)
+{
+	struct ekcert *rsa = parse_file(SYN "ek-rsa.pem");
+	struct ekcert *ecc = parse_file(SYN "ek-ecc.pem");
+	EVP_PKEY *rsa_priv = private_key(SYN "ek-rsa.key");
+	EVP_PKEY *ecc_priv = private_key(SYN "ek-ecc.key");
+	EVP_PKEY *other_priv = soft_ec_key("P-256");
+	EVP_PKEY *rsa_pub = key_from_tpm2b_public(rsa_priv);
+	EVP_PKEY *ecc_pub = key_from_tpm2b_public(ecc_priv);
+	EVP_PKEY *other_pub = key_from_tpm2b_public(other_priv);
+
+	(void)state;
+	assert_int_equal(ekcert_check_key(rsa, rsa_pub), ERR_OK);
+	assert_int_equal(ekcert_check_key(ecc, ecc_pub), ERR_OK);
+	/* The attack: a genuine certificate with another TPM's (or a soft
+	 * key's) EK public, so MakeCredential would encrypt to a key the
+	 * certificate does not vouch for. */
+	assert_int_equal(ekcert_check_key(ecc, other_pub), ERR_EK_KEY_MISMATCH);
+	assert_int_equal(ekcert_check_key(rsa, ecc_pub), ERR_EK_KEY_MISMATCH);
+	EVP_PKEY_free(other_pub);
+	EVP_PKEY_free(ecc_pub);
+	EVP_PKEY_free(rsa_pub);
+	EVP_PKEY_free(other_priv);
+	EVP_PKEY_free(ecc_priv);
+	EVP_PKEY_free(rsa_priv);
+	ekcert_free(ecc);
+	ekcert_free(rsa);
+}
+
 /* ---- chains ---- */
 
 static struct ekcert_trust *trust(enum ekcert_expired expired, const char *anchors,
@@ -575,6 +622,7 @@ int main(void)
 	    cmocka_unit_test(test_pem_input),
 	    cmocka_unit_test(test_conflicting_san_refused),
 	    cmocka_unit_test(test_ek_pub_must_be_the_certificate_key),
+	    cmocka_unit_test(test_ek_pub_from_tpm2b_public),
 	    cmocka_unit_test(test_hardware_vectors_chain_to_shipped_store),
 	    cmocka_unit_test(test_virtual_vectors_do_not_chain_to_shipped_store),
 	    cmocka_unit_test(test_intermediate_sent_by_client),
