@@ -59,6 +59,8 @@ void h_machine_enroll(struct app *app, struct http_request *req, const char *arg
 		      struct http_response *resp);
 void h_machine_update(struct app *app, struct http_request *req, const char *arg,
 		      struct http_response *resp);
+void h_report_monthly(struct app *app, struct http_request *req, const char *arg,
+		      struct http_response *resp);
 void h_healthz(struct app *app, struct http_request *req, const char *arg,
 	       struct http_response *resp);
 void h_metrics(struct app *app, struct http_request *req, const char *arg,

@@ -13,6 +13,7 @@ static const struct ctl_command ctl_commands[] = {
 	{"machines", "enroll, revoke, reinstate, list and show machines", ctl_machines_run},
 	{"history", "query the attestation history", ctl_history_run},
 	{"audit", "verify the hash chain of the history", ctl_audit_run},
+	{"report", "the monthly audit report (Markdown, HTML or CSV)", ctl_report_run},
 	{"keys", "rotate the token signing key", ctl_keys_run},
 	{"apikeys", "create API keys for gateways, auditors and admins", ctl_apikeys_run},
 	{NULL, NULL, NULL},

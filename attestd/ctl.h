@@ -48,6 +48,7 @@ int ctl_keys_run(int argc, char **argv);     /* ctl_keys.c */
 int ctl_apikeys_run(int argc, char **argv);  /* ctl_keys.c */
 int ctl_audit_run(int argc, char **argv);    /* ctl_audit.c */
 int ctl_history_run(int argc, char **argv);  /* ctl_audit.c */
+int ctl_report_run(int argc, char **argv);   /* ctl_report.c */
 int ctl_ek_run(int argc, char **argv);       /* ctl_ek.c */
 
 #endif

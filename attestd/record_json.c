@@ -90,7 +90,7 @@ json_t *machine_to_json(const struct machine *m)
 
 /* RFC 4180 quoting; a cell that a spreadsheet would run as a formula gets
  * a leading apostrophe (host metadata comes from clients). */
-static void csv_cell(FILE *f, const char *s, bool last)
+void record_csv_cell(FILE *f, const char *s, bool last)
 {
 	fputc('"', f);
 	if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')
@@ -118,18 +118,18 @@ void record_to_csv(FILE *f, const struct attestation_record *r)
 	rfc3339(r->time, t);
 	hex_encode(r->hash, STORE_HASH_LEN, hash);
 	fprintf(f, "%lld,", (long long)r->id);
-	csv_cell(f, t, false);
-	csv_cell(f, r->phase, false);
-	csv_cell(f, r->machine_id, false);
-	csv_cell(f, r->ek_issuer, false);
-	csv_cell(f, r->ek_manufacturer, false);
-	csv_cell(f, store_outcome_str(r->admitted), false);
-	csv_cell(f, r->error, false);
-	csv_cell(f, r->detail, false);
-	csv_cell(f, r->policy, false);
-	csv_cell(f, r->pcr_digest, false);
+	record_csv_cell(f, t, false);
+	record_csv_cell(f, r->phase, false);
+	record_csv_cell(f, r->machine_id, false);
+	record_csv_cell(f, r->ek_issuer, false);
+	record_csv_cell(f, r->ek_manufacturer, false);
+	record_csv_cell(f, store_outcome_str(r->admitted), false);
+	record_csv_cell(f, r->error, false);
+	record_csv_cell(f, r->detail, false);
+	record_csv_cell(f, r->policy, false);
+	record_csv_cell(f, r->pcr_digest, false);
 	fprintf(f, "%lld,%lld,", (long long)r->reset_count, (long long)r->restart_count);
-	csv_cell(f, r->host, false);
-	csv_cell(f, r->token_jti, false);
-	csv_cell(f, hash, true);
+	record_csv_cell(f, r->host, false);
+	record_csv_cell(f, r->token_jti, false);
+	record_csv_cell(f, hash, true);
 }

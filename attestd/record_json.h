@@ -20,6 +20,9 @@ bool parse_time(const char *s, int64_t *out);
 json_t *record_to_json(const struct attestation_record *r);
 json_t *machine_to_json(const struct machine *m);
 
+/* One RFC 4180 cell and its separator (',' or, when last, CRLF). */
+void record_csv_cell(FILE *f, const char *s, bool last);
+
 void record_csv_header(FILE *f);
 void record_to_csv(FILE *f, const struct attestation_record *r);
 

@@ -26,6 +26,7 @@ static const struct route routes[] = {
     {"GET", "/v1/attestations", false, ROLE_AUDITOR, h_attestations_list, NULL},
     {"GET", "/v1/attestations/", true, ROLE_AUDITOR, h_attestation_get, NULL},
     {"GET", "/v1/machines", false, ROLE_AUDITOR, h_machines_list, NULL},
+    {"GET", "/v1/reports/monthly", false, ROLE_AUDITOR, h_report_monthly, NULL},
     {"POST", "/v1/machines", false, ROLE_ADMIN, h_machine_enroll, NULL},
     {"GET", "/v1/machines/", true, ROLE_AUDITOR, h_machine_get, NULL},
     {"PATCH", "/v1/machines/", true, ROLE_ADMIN, h_machine_update, NULL},

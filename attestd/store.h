@@ -63,9 +63,19 @@ struct audit_result {
 	char reason[128];
 };
 
+/* A group of history rows: one machine, one outcome, one error code. */
+struct attestation_count {
+	const char *machine_id;
+	bool admitted;
+	const char *error;
+	int64_t count;
+	int64_t last_time;
+};
+
 /* Callbacks return false to stop the iteration. */
 typedef bool (*store_attestation_cb)(const struct attestation_record *r, void *ctx);
 typedef bool (*store_machine_cb)(const struct machine *m, void *ctx);
+typedef bool (*store_count_cb)(const struct attestation_count *c, void *ctx);
 
 struct store;
 
@@ -90,6 +100,10 @@ struct store_ops {
 	err_t (*attestations_query)(struct store *s, const struct attestation_filter *f,
 				    store_attestation_cb cb, void *ctx);
 	err_t (*attestation_get)(struct store *s, int64_t id, struct attestation_record *out);
+	/* Rows with since <= time < until, grouped by machine, outcome and
+	 * error (the database aggregates: a month can hold millions of rows). */
+	err_t (*attestation_counts)(struct store *s, int64_t since, int64_t until,
+				    store_count_cb cb, void *ctx);
 	err_t (*apikey_add)(struct store *s, const uint8_t hash[STORE_HASH_LEN], const char *role,
 			    const char *name, int64_t now);
 	/* ERR_UNAUTHORIZED when no key has this hash. */

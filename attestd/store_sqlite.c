@@ -381,6 +381,7 @@ static const struct store_ops sqlite_ops = {
     .machines_list = store_sqlite_machines_list,
     .attestations_query = store_sqlite_attestations_query,
     .attestation_get = store_sqlite_attestation_get,
+    .attestation_counts = store_sqlite_attestation_counts,
     .apikey_add = sq_apikey_add,
     .apikey_role = store_sqlite_apikey_role,
     .audit_verify = store_sqlite_audit_verify,

@@ -77,6 +77,8 @@ err_t store_sqlite_machines_list(struct store *base, const char *after_id, size_
 err_t store_sqlite_attestations_query(struct store *base, const struct attestation_filter *f,
 				      store_attestation_cb cb, void *ctx);
 err_t store_sqlite_attestation_get(struct store *base, int64_t id, struct attestation_record *out);
+err_t store_sqlite_attestation_counts(struct store *base, int64_t since, int64_t until,
+				     store_count_cb cb, void *ctx);
 err_t store_sqlite_audit_verify(struct store *base, struct audit_result *out);
 
 #endif

@@ -213,6 +213,41 @@ err_t store_sqlite_attestation_get(struct store *base, int64_t id, struct attest
 	return ERR_OK;
 }
 
+err_t store_sqlite_attestation_counts(struct store *base, int64_t since, int64_t until,
+				     store_count_cb cb, void *ctx)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	struct reader *r = store_sqlite_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	err_t rc = ERR_OK;
+	int step;
+
+	if (sqlite3_prepare_v2(r->db, SQL_ATTESTATION_COUNTS, -1, &st, NULL) != SQLITE_OK) {
+		rc = store_sqlite_fail(r->db, "prepare");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, until);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct attestation_count c = {
+			.machine_id = (const char *)sqlite3_column_text(st, 0),
+			.admitted = strcmp((const char *)sqlite3_column_text(st, 1), "admitted") == 0,
+			.error = (const char *)sqlite3_column_text(st, 2),
+			.count = sqlite3_column_int64(st, 3),
+			.last_time = sqlite3_column_int64(st, 4),
+		};
+
+		if (!cb(&c, ctx))
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = store_sqlite_fail(r->db, "count history");
+out:
+	sqlite3_finalize(st);
+	store_sqlite_reader_put(s, r);
+	return rc;
+}
+
 struct audit_walk {
 	struct audit_result *res;
 	uint8_t prev[STORE_HASH_LEN];

@@ -36,6 +36,11 @@
 	"id, time, phase, machine_id, ek_issuer, ek_manufacturer, outcome, error, detail,"         \
 	" policy, pcr_digest, reset_count, restart_count, host, token_jti, prev_hash, hash"
 
+#define SQL_ATTESTATION_COUNTS                                                                     \
+	"SELECT machine_id, outcome, error, COUNT(*), MAX(time) FROM attestations"                 \
+	" WHERE time >= ?1 AND time < ?2 GROUP BY machine_id, outcome, error"                      \
+	" ORDER BY machine_id, outcome, error"
+
 #define SQL_CHAIN_HEAD "SELECT id, hash FROM attestations ORDER BY id DESC LIMIT 1"
 
 #define SQL_ATTESTATION_INSERT                                                                     \
