@@ -337,6 +337,27 @@ static void describe_tagged(struct textbuf *t, const struct evlog_event *ev)
 	describe_string(t, tag.data, tag.len);
 }
 
+/* EV_NO_ACTION data starts with a 16-byte NUL-padded signature ("Spec ID
+ * Event03", "StartupLocality", "SP800-155 Event3"); the rest is binary. */
+#define EVLOG_NO_ACTION_SIGNATURE 16
+
+static void describe_no_action(struct textbuf *t, const struct evlog_event *ev)
+{
+	size_t n = 0;
+
+	if (ev->data_len < EVLOG_NO_ACTION_SIGNATURE) {
+		describe_hex(t, ev->data, ev->data_len);
+		return;
+	}
+	while (n < EVLOG_NO_ACTION_SIGNATURE && ev->data[n] != 0)
+		n++;
+	textbuf_ascii(t, ev->data, n);
+	if (n == 15 && memcmp(ev->data, "StartupLocality", 15) == 0 && ev->data_len == 17)
+		textbuf_printf(t, " %u", ev->data[16]);
+	else
+		textbuf_printf(t, " (%zu more bytes)", ev->data_len - EVLOG_NO_ACTION_SIGNATURE);
+}
+
 void evlog_describe(const struct evlog_event *ev, char *out, size_t cap)
 {
 	struct textbuf t;
@@ -348,13 +369,15 @@ void evlog_describe(const struct evlog_event *ev, char *out, size_t cap)
 	case EV_ACTION:
 	case EV_EFI_ACTION:
 	case EV_IPL:
-	case EV_NO_ACTION:
 	case EV_OMIT_BOOT_DEVICE_EVENTS:
 	case EV_COMPACT_HASH:
 		if (ev->type == EV_POST_CODE && ev->data_len == 16)
 			describe_blob(&t, ev);
 		else
 			describe_string(&t, ev->data, ev->data_len);
+		break;
+	case EV_NO_ACTION:
+		describe_no_action(&t, ev);
 		break;
 	case EV_SEPARATOR:
 		describe_hex(&t, ev->data, ev->data_len);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "pcrs.h"
 
 json_t *evlog_pcrs_to_json(const struct evlog_pcrs *replayed, uint32_t mask)
 {
@@ -40,67 +41,29 @@ fail:
 	return NULL;
 }
 
-/* "0".."23" exactly: no sign, no leading zero, no trailing bytes. */
-static bool parse_pcr_key(const char *key, unsigned *pcr)
-{
-	unsigned v = 0;
-	size_t n = strlen(key);
-
-	if (n == 0 || n > 2 || (n == 2 && key[0] == '0'))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (key[i] < '0' || key[i] > '9')
-			return false;
-		v = v * 10 + (unsigned)(key[i] - '0');
-	}
-	*pcr = v;
-	return v < EVLOG_PCR_COUNT;
-}
-
-static err_t bank_from_json(enum evlog_bank bank, const char *name, const json_t *obj,
-			    struct evlog_pcr_values *out)
-{
-	uint8_t by_pcr[EVLOG_PCR_COUNT][EVLOG_MAX_DIGEST];
-	size_t n = evlog_bank_size(bank), got;
-	const char *key;
-	json_t *val;
-
-	if (!json_is_object(obj))
-		return err_fail(ERR_BAD_REQUEST, "pcrs.%s: not an object", name);
-	json_object_foreach((json_t *)obj, key, val) {
-		const char *hex = json_string_value(val);
-		unsigned pcr;
-
-		if (!parse_pcr_key(key, &pcr))
-			return err_fail(ERR_BAD_REQUEST, "pcrs.%s: bad PCR index \"%.8s\"", name, key);
-		if (hex == NULL || !hex_decode(hex, strlen(hex), by_pcr[pcr], n, &got) || got != n)
-			return err_fail(ERR_BAD_REQUEST, "pcrs.%s.%u: not %zu bytes of hex", name, pcr,
-					n);
-		out->mask |= 1u << pcr;
-	}
-	for (unsigned pcr = 0; pcr < EVLOG_PCR_COUNT; pcr++) {
-		if (out->mask & (1u << pcr)) {
-			memcpy(out->values + out->len, by_pcr[pcr], n);
-			out->len += n;
-		}
-	}
-	return ERR_OK;
-}
+_Static_assert(PCR_COUNT == EVLOG_PCR_COUNT && PCR_DIGEST_MAX <= EVLOG_MAX_DIGEST,
+	       "pcrs.h and evlog.h disagree on the PCR set");
 
 err_t evlog_pcr_values_from_json(const json_t *banks, struct evlog_pcr_values out[EVLOG_BANK_COUNT])
 {
-	const char *name;
-	json_t *obj;
+	struct pcr_values parsed;
 
 	memset(out, 0, EVLOG_BANK_COUNT * sizeof(out[0]));
-	if (!json_is_object(banks))
-		return err_fail(ERR_BAD_REQUEST, "pcrs: not an object");
-	json_object_foreach((json_t *)banks, name, obj) {
+	/* One reader of this shape for the whole project: the quote side's. */
+	TRY(pcr_values_from_json(banks, &parsed));
+	for (size_t i = 0; i < parsed.bank_count; i++) {
+		const struct pcr_bank *pb = &parsed.banks[i];
 		enum evlog_bank bank;
 
-		if (!evlog_bank_from_name(name, &bank))
-			return err_fail(ERR_BAD_REQUEST, "pcrs: unknown bank \"%.16s\"", name);
-		TRY(bank_from_json(bank, name, obj, &out[bank]));
+		if (!evlog_bank_from_alg(pb->alg, &bank))
+			return err_fail(ERR_BAD_REQUEST, "pcrs: bank 0x%04x cannot be replayed", pb->alg);
+		out[bank].mask = pb->present;
+		for (unsigned pcr = 0; pcr < EVLOG_PCR_COUNT; pcr++) {
+			if (pb->present & (1u << pcr)) {
+				memcpy(out[bank].values + out[bank].len, pb->value[pcr], pb->digest_len);
+				out[bank].len += pb->digest_len;
+			}
+		}
 	}
 	return ERR_OK;
 }
