@@ -75,6 +75,10 @@ size_t tpm_hash_size(uint16_t alg)
 /* Largest KDF context: two ECC coordinates, or a Name and nothing else. */
 #define TPM_KDF_CONTEXT_MAX (2 * sizeof(((TPM2B_ECC_PARAMETER *)0)->buffer))
 
+/* Longest KDF label with its zero: Part 1 uses "IDENTITY", "STORAGE",
+ * "INTEGRITY", "SECRET", "DUPLICATE" and the like. */
+#define TPM_KDF_LABEL_MAX 16
+
 static err_t kdf_derive(EVP_KDF *kdf, OSSL_PARAM *params, uint8_t *out, size_t out_len)
 {
 	EVP_KDF_CTX *ctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
@@ -100,9 +104,10 @@ err_t tpm_kdfa(uint16_t hash_alg, const uint8_t *key, size_t key_len, const char
 		memcpy(context, context_u, u_len);
 	if (v_len > 0)
 		memcpy(context + u_len, context_v, v_len);
-	/* SP 800-108 counter mode is KDFa exactly: HMAC(key, [i]32 || label ||
-	 * 0x00 || context || [bits]32). OpenSSL writes the 0x00 (its separator)
-	 * and [bits]32 (its "L") itself, so the label goes without its zero. */
+	/* For whole bytes out (all this code asks for), SP 800-108 counter mode
+	 * is KDFa exactly: HMAC(key, [i]32 || label || 0x00 || context ||
+	 * [bits]32). OpenSSL writes the 0x00 (its separator) and [bits]32 (its
+	 * "L") itself, so the label goes without its zero. */
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MAC, OSSL_MAC_NAME_HMAC, 0);
 	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
 						     (char *)EVP_MD_get0_name(md), 0);
@@ -122,7 +127,7 @@ err_t tpm_kdfe(uint16_t hash_alg, const uint8_t *z, size_t z_len, const char *us
 {
 	const EVP_MD *md = tpm_hash_md(hash_alg);
 	size_t use_len = strlen(use) + 1; /* the zero is part of the input */
-	uint8_t info[TPM_KDF_CONTEXT_MAX + 16];
+	uint8_t info[TPM_KDF_LABEL_MAX + TPM_KDF_CONTEXT_MAX];
 	OSSL_PARAM params[4];
 	struct wbuf w;
 
@@ -284,7 +289,7 @@ static err_t protect_credential(const struct tpm_ek *ek, const uint8_t *seed, si
 				struct wbuf *id_object)
 {
 	EVP_CIPHER *cipher = ek->aes_bits == 256 ? aes256_cfb : aes128_cfb;
-	uint8_t sym_key[32], hmac_key[TPM_HASH_MAX], integrity[TPM_HASH_MAX];
+	uint8_t sym_key[256 / 8], hmac_key[TPM_HASH_MAX], integrity[TPM_HASH_MAX];
 	uint8_t plain[2 + TPM_HASH_MAX], enc[2 + TPM_HASH_MAX];
 	const uint8_t iv[16] = {0};
 	size_t digest_len = seed_len, enc_len = 2 + secret_len;
@@ -329,7 +334,7 @@ err_t tpm_make_credential(const struct tpm_ek *ek, const TPM2B_NAME *ak_name, co
 	err_t rc;
 
 	memset(out, 0, sizeof(*out));
-	if (ek->key == NULL || !fetched())
+	if (ek->key == NULL || tpm_hash_md(ek->name_alg) == NULL)
 		return err_fail(ERR_INTERNAL, "MakeCredential without a loaded EK");
 	/* The TPM refuses credentials longer than its nameAlg digest. */
 	if (secret_len == 0 || secret_len > seed_len)
@@ -352,6 +357,8 @@ err_t tpm_make_credential(const struct tpm_ek *ek, const TPM2B_NAME *ak_name, co
 	out->encrypted_secret_len = encrypted.len;
 out:
 	OPENSSL_cleanse(seed, sizeof(seed));
+	if (rc != ERR_OK)
+		memset(out, 0, sizeof(*out)); /* no half-made credential */
 	return rc;
 }
 

@@ -67,7 +67,7 @@ err_t tpm_wire_signature(const uint8_t *p, size_t len, const char *field, TPMT_S
 	return unmarshal_result(rc, off, len, field, "TPMT_SIGNATURE");
 }
 
-/* An empty exponent field means the TPM default, 2^16 + 1 (Part 2 §12.2.3.5);
+/* An exponent of 0 means the TPM default, 2^16 + 1 (Part 2, TPMS_RSA_PARMS);
  * TPMs are only required to support that one. */
 #define TPM_RSA_DEFAULT_EXPONENT 65537u
 
