@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 #include <openssl/err.h>
+#include <tss2/tss2_mu.h>
 
 #include "b64.h"
 #include "tpm_crypto.h"
@@ -156,7 +157,9 @@ static void credential_round_trip(EVP_PKEY *ek_key, size_t secret_size_len,
 	struct tpm_credential cred;
 	TPM2B_NAME name, other;
 	uint8_t secret[32], opened[64];
-	size_t opened_len = 0;
+	size_t opened_len = 0, off = 0;
+	TPM2B_ID_OBJECT id_object;
+	TPM2B_ENCRYPTED_SECRET encrypted;
 
 	for (size_t i = 0; i < sizeof(secret); i++)
 		secret[i] = (uint8_t)(0xa0 + i);
@@ -167,6 +170,16 @@ static void credential_round_trip(EVP_PKEY *ek_key, size_t secret_size_len,
 	/* size || (size || integrityHMAC) || encIdentity(size || secret) */
 	assert_int_equal(cred.id_object_len, 2 + 2 + secret_size_len + 2 + sizeof(secret));
 	assert_int_equal(cred.encrypted_secret_len, encrypted_secret_len);
+	/* Exactly what tss2-mu reads (and Esys_ActivateCredential takes). */
+	assert_int_equal(
+	    Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(cred.id_object, cred.id_object_len, &off, &id_object),
+	    TSS2_RC_SUCCESS);
+	assert_int_equal(off, cred.id_object_len);
+	off = 0;
+	assert_int_equal(Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(
+			     cred.encrypted_secret, cred.encrypted_secret_len, &off, &encrypted),
+			 TSS2_RC_SUCCESS);
+	assert_int_equal(off, cred.encrypted_secret_len);
 	assert_int_equal(soft_activate(ek_key, &ek, &name, &cred, opened, &opened_len), 1);
 	assert_int_equal(opened_len, sizeof(secret));
 	assert_memory_equal(opened, secret, sizeof(secret));
