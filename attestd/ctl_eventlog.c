@@ -18,14 +18,16 @@
 
 static void eventlog_usage(FILE *out)
 {
-	fprintf(out, "usage: attestctl eventlog show FILE [--digests]\n"
-		     "       attestctl eventlog replay FILE [--json]\n\n"
-		     "FILE is a binary TCG PC Client event log, e.g.\n"
-		     "/sys/kernel/security/tpm0/binary_bios_measurements.\n"
-		     "  show     one line per event: index, PCR, type, decoded data\n"
-		     "           --digests  also print each event's digests\n"
-		     "  replay   the PCR values the log replays to, per bank, for PCRs with events\n"
-		     "           --json     all 24 PCRs, as {\"banks\": {\"sha256\": {\"0\": \"hex\", ...}}}\n");
+	fprintf(out,
+		"usage: attestctl eventlog show FILE [--digests]\n"
+		"       attestctl eventlog replay FILE [--json]\n\n"
+		"FILE is a binary TCG PC Client event log, e.g.\n"
+		"/sys/kernel/security/tpm0/binary_bios_measurements.\n"
+		"  show     one line per event: index, PCR, type, decoded data\n"
+		"           --digests  also print each event's digests\n"
+		"  replay   the PCR values the log replays to, per bank, for PCRs with events\n"
+		"           --json     all 24 PCRs, as {\"banks\": {\"sha256\": {\"0\": \"hex\", "
+		"...}}}\n");
 }
 
 /* Reads to EOF rather than trusting the file size: securityfs reports 0. */

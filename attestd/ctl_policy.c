@@ -20,18 +20,19 @@
 
 static void policy_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: attestctl policy capture LOG [--pcrs PCRS_JSON] [--bank BANK]\n"
-		"                                    [--allow-virtual] [-o FILE]\n\n"
-		"Writes {\"pcr_selection\": ..., \"boot\": {...}} accepting exactly the boot that\n"
-		"LOG (a binary TCG event log of a known-good machine) records: Secure Boot\n"
-		"state, PK/KEK/db/dbx digests, boot component digests, PCR values.\n"
-		"  --pcrs FILE       the machine's PCRs ({\"banks\": {...}} or {\"sha256\": {...}},\n"
-		"                    as tpm2_pcrread values); the log must replay to them\n"
-		"  --bank BANK       sha1, sha256 (default), sha384 or sha512\n"
-		"  --allow-virtual   capture a virtual machine (lab use): switch off the\n"
-		"                    virtual_platform rules that fire on this log\n"
-		"  -o FILE           write there (atomically) instead of to stdout\n");
+	fprintf(
+	    out,
+	    "usage: attestctl policy capture LOG [--pcrs PCRS_JSON] [--bank BANK]\n"
+	    "                                    [--allow-virtual] [-o FILE]\n\n"
+	    "Writes {\"pcr_selection\": ..., \"boot\": {...}} accepting exactly the boot that\n"
+	    "LOG (a binary TCG event log of a known-good machine) records: Secure Boot\n"
+	    "state, PK/KEK/db/dbx digests, boot component digests, PCR values.\n"
+	    "  --pcrs FILE       the machine's PCRs ({\"banks\": {...}} or {\"sha256\": {...}},\n"
+	    "                    as tpm2_pcrread values); the log must replay to them\n"
+	    "  --bank BANK       sha1, sha256 (default), sha384 or sha512\n"
+	    "  --allow-virtual   capture a virtual machine (lab use): switch off the\n"
+	    "                    virtual_platform rules that fire on this log\n"
+	    "  -o FILE           write there (atomically) instead of to stdout\n");
 }
 
 /* The log must reproduce the machine's own PCR values before anything is
@@ -75,17 +76,20 @@ static int apply_virtual(const struct evlog *log, bool allow_virtual, json_t *do
 	if (!allow_virtual) {
 		err_t rc = boot_virtual_check(log, 0);
 
-		fprintf(stderr, "attestctl: refusing to capture: %s: %s\n(--allow-virtual captures a lab VM anyway)\n",
+		fprintf(stderr,
+			"attestctl: refusing to capture: %s: %s\n(--allow-virtual captures a lab "
+			"VM anyway)\n",
 			err_code_str(rc), err_detail());
 		return CTL_EXIT_FAIL;
 	}
 	rules = json_object();
 	for (unsigned r = 0; rules != NULL && r < BOOT_VR_COUNT; r++) {
 		if (fired & (1u << r)) {
-			fprintf(stderr, "attestctl: warning: switching off virtual_platform rule %s\n",
+			fprintf(stderr,
+				"attestctl: warning: switching off virtual_platform rule %s\n",
 				boot_virtual_rule_name((enum boot_virtual_rule)r));
-			json_object_set_new(rules, boot_virtual_rule_name((enum boot_virtual_rule)r),
-					    json_false());
+			json_object_set_new(
+			    rules, boot_virtual_rule_name((enum boot_virtual_rule)r), json_false());
 		}
 	}
 	if (rules == NULL ||
@@ -159,12 +163,9 @@ out:
 int ctl_policy_run(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"pcrs", required_argument, NULL, 'p'},
-	    {"bank", required_argument, NULL, 'b'},
-	    {"allow-virtual", no_argument, NULL, 'V'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"pcrs", required_argument, NULL, 'p'},    {"bank", required_argument, NULL, 'b'},
+	    {"allow-virtual", no_argument, NULL, 'V'}, {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	struct capture_opts o = {.bank = EVLOG_BANK_SHA256};
 	int c;

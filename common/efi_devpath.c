@@ -6,12 +6,12 @@
 
 #include "abuf.h"
 
-#define EFI_DP_HEADER_SIZE 4
-#define EFI_DP_END_ENTIRE 0xFF
+#define EFI_DP_HEADER_SIZE  4
+#define EFI_DP_END_ENTIRE   0xFF
 #define EFI_DP_END_INSTANCE 0x01
 
 /* PNP ids of the ACPI node of a PCI(e) root bridge (EISA "PNP0A03"/"PNP0A08"). */
-#define EFI_ACPI_PCI_ROOT_HID 0x0A0341D0u
+#define EFI_ACPI_PCI_ROOT_HID  0x0A0341D0u
 #define EFI_ACPI_PCIE_ROOT_HID 0x0A0841D0u
 
 /* Longest node payload shown as hex in the generic form. */

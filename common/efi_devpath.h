@@ -10,19 +10,19 @@
 
 #include "efi_text.h"
 
-#define EFI_DP_HARDWARE 0x01
-#define EFI_DP_ACPI 0x02
+#define EFI_DP_HARDWARE	 0x01
+#define EFI_DP_ACPI	 0x02
 #define EFI_DP_MESSAGING 0x03
-#define EFI_DP_MEDIA 0x04
-#define EFI_DP_BBS 0x05
-#define EFI_DP_END 0x7F
+#define EFI_DP_MEDIA	 0x04
+#define EFI_DP_BBS	 0x05
+#define EFI_DP_END	 0x7F
 
-#define EFI_DP_HW_PCI 0x01
-#define EFI_DP_HW_VENDOR 0x04
-#define EFI_DP_MSG_MAC 0x0B
-#define EFI_DP_MSG_VENDOR 0x0A
+#define EFI_DP_HW_PCI	    0x01
+#define EFI_DP_HW_VENDOR    0x04
+#define EFI_DP_MSG_MAC	    0x0B
+#define EFI_DP_MSG_VENDOR   0x0A
 #define EFI_DP_MEDIA_VENDOR 0x03
-#define EFI_DP_MEDIA_FILE 0x04
+#define EFI_DP_MEDIA_FILE   0x04
 
 struct efi_dp_node {
 	uint8_t type;

@@ -105,9 +105,9 @@ static unsigned fold(unsigned c)
 		size_t m = strlen(needle);                                                         \
 		if (m == 0)                                                                        \
 			return true;                                                               \
-		for (size_t i = 0; m <= (n) && i <= (n) - m; i++) {                                \
+		for (size_t i = 0; m <= (n) && i <= (n)-m; i++) {                                  \
 			size_t j = 0;                                                              \
-			while (j < m && fold(unit(i + j)) == fold((unsigned char)needle[j]))        \
+			while (j < m && fold(unit(i + j)) == fold((unsigned char)needle[j]))       \
 				j++;                                                               \
 			if (j == m)                                                                \
 				return true;                                                       \

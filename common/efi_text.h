@@ -31,7 +31,7 @@ void textbuf_guid(struct textbuf *t, const uint8_t guid[static 16]);
 
 /* The bytes of an EFI_GUID as firmware stores it, from its text form's
  * fields, for constant tables. */
-#define EFI_GUID_BYTES(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7)                                     \
+#define EFI_GUID_BYTES(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7)                                    \
 	{                                                                                          \
 		(uint8_t)(a), (uint8_t)((a) >> 8), (uint8_t)((a) >> 16), (uint8_t)((a) >> 24),     \
 		    (uint8_t)(b), (uint8_t)((b) >> 8), (uint8_t)(c), (uint8_t)((c) >> 8), d0, d1,  \

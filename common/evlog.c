@@ -34,13 +34,13 @@ struct evlog {
 
 static const struct {
 	const char *name; /* our name, the JSON key and OpenSSL's digest name */
-	uint16_t alg;     /* TPM2_ALG_ID */
+	uint16_t alg;	  /* TPM2_ALG_ID */
 	size_t size;
 } bank_info[EVLOG_BANK_COUNT] = {
-	[EVLOG_BANK_SHA1] = {"sha1", 0x0004, 20},
-	[EVLOG_BANK_SHA256] = {"sha256", 0x000B, 32},
-	[EVLOG_BANK_SHA384] = {"sha384", 0x000C, 48},
-	[EVLOG_BANK_SHA512] = {"sha512", 0x000D, 64},
+    [EVLOG_BANK_SHA1] = {"sha1", 0x0004, 20},
+    [EVLOG_BANK_SHA256] = {"sha256", 0x000B, 32},
+    [EVLOG_BANK_SHA384] = {"sha384", 0x000C, 48},
+    [EVLOG_BANK_SHA512] = {"sha512", 0x000D, 64},
 };
 
 struct evlog_alg {
@@ -63,7 +63,7 @@ struct evlog_parser {
 };
 
 __attribute__((format(printf, 2, 3))) static err_t invalid(const struct evlog_parser *ps,
-							    const char *fmt, ...)
+							   const char *fmt, ...)
 {
 	char what[ERR_DETAIL_MAX];
 	va_list ap;
@@ -174,8 +174,8 @@ static err_t read_agile_event(struct evlog_parser *ps, struct evlog_event *ev)
 			return invalid(ps, "truncated digest list");
 		a = find_alg(ps, alg, &idx);
 		if (a == NULL)
-			return invalid(ps, "digest algorithm 0x%04x not declared by the Spec ID event",
-				       alg);
+			return invalid(
+			    ps, "digest algorithm 0x%04x not declared by the Spec ID event", alg);
 		if (seen[idx])
 			return invalid(ps, "two digests of algorithm 0x%04x", alg);
 		seen[idx] = true;
@@ -277,8 +277,9 @@ err_t evlog_parse(const uint8_t *bytes, size_t len, struct evlog **out)
 	if (bytes == NULL || len == 0)
 		return err_fail(ERR_EVENTLOG_INVALID, "event log is empty");
 	if (len > EVLOG_MAX_SIZE)
-		return err_fail(ERR_EVENTLOG_INVALID, "event log of %zu bytes exceeds the cap of %zu",
-				len, EVLOG_MAX_SIZE);
+		return err_fail(ERR_EVENTLOG_INVALID,
+				"event log of %zu bytes exceeds the cap of %zu", len,
+				EVLOG_MAX_SIZE);
 	log = calloc(1, sizeof(*log));
 	if (log == NULL)
 		return err_fail(ERR_INTERNAL, "out of memory");

@@ -49,53 +49,53 @@ enum evlog_bank {
 };
 
 enum evlog_format {
-	EVLOG_FORMAT_LEGACY_SHA1,   /* TCG_PCClientPCREvent only */
-	EVLOG_FORMAT_CRYPTO_AGILE,  /* Spec ID Event03, then TCG_PCR_EVENT2 */
+	EVLOG_FORMAT_LEGACY_SHA1,  /* TCG_PCClientPCREvent only */
+	EVLOG_FORMAT_CRYPTO_AGILE, /* Spec ID Event03, then TCG_PCR_EVENT2 */
 };
 
 /* Event types (TCG PC Client Platform Firmware Profile, section 10.4.1). */
-#define EV_PREBOOT_CERT 0x00000000u
-#define EV_POST_CODE 0x00000001u
-#define EV_NO_ACTION 0x00000003u
-#define EV_SEPARATOR 0x00000004u
-#define EV_ACTION 0x00000005u
-#define EV_EVENT_TAG 0x00000006u
-#define EV_S_CRTM_CONTENTS 0x00000007u
-#define EV_S_CRTM_VERSION 0x00000008u
-#define EV_CPU_MICROCODE 0x00000009u
-#define EV_PLATFORM_CONFIG_FLAGS 0x0000000Au
-#define EV_TABLE_OF_DEVICES 0x0000000Bu
-#define EV_COMPACT_HASH 0x0000000Cu
-#define EV_IPL 0x0000000Du
-#define EV_IPL_PARTITION_DATA 0x0000000Eu
-#define EV_NONHOST_CODE 0x0000000Fu
-#define EV_NONHOST_CONFIG 0x00000010u
-#define EV_NONHOST_INFO 0x00000011u
-#define EV_OMIT_BOOT_DEVICE_EVENTS 0x00000012u
-#define EV_EFI_EVENT_BASE 0x80000000u
-#define EV_EFI_VARIABLE_DRIVER_CONFIG 0x80000001u
-#define EV_EFI_VARIABLE_BOOT 0x80000002u
+#define EV_PREBOOT_CERT			 0x00000000u
+#define EV_POST_CODE			 0x00000001u
+#define EV_NO_ACTION			 0x00000003u
+#define EV_SEPARATOR			 0x00000004u
+#define EV_ACTION			 0x00000005u
+#define EV_EVENT_TAG			 0x00000006u
+#define EV_S_CRTM_CONTENTS		 0x00000007u
+#define EV_S_CRTM_VERSION		 0x00000008u
+#define EV_CPU_MICROCODE		 0x00000009u
+#define EV_PLATFORM_CONFIG_FLAGS	 0x0000000Au
+#define EV_TABLE_OF_DEVICES		 0x0000000Bu
+#define EV_COMPACT_HASH			 0x0000000Cu
+#define EV_IPL				 0x0000000Du
+#define EV_IPL_PARTITION_DATA		 0x0000000Eu
+#define EV_NONHOST_CODE			 0x0000000Fu
+#define EV_NONHOST_CONFIG		 0x00000010u
+#define EV_NONHOST_INFO			 0x00000011u
+#define EV_OMIT_BOOT_DEVICE_EVENTS	 0x00000012u
+#define EV_EFI_EVENT_BASE		 0x80000000u
+#define EV_EFI_VARIABLE_DRIVER_CONFIG	 0x80000001u
+#define EV_EFI_VARIABLE_BOOT		 0x80000002u
 #define EV_EFI_BOOT_SERVICES_APPLICATION 0x80000003u
-#define EV_EFI_BOOT_SERVICES_DRIVER 0x80000004u
-#define EV_EFI_RUNTIME_SERVICES_DRIVER 0x80000005u
-#define EV_EFI_GPT_EVENT 0x80000006u
-#define EV_EFI_ACTION 0x80000007u
-#define EV_EFI_PLATFORM_FIRMWARE_BLOB 0x80000008u
-#define EV_EFI_HANDOFF_TABLES 0x80000009u
-#define EV_EFI_PLATFORM_FIRMWARE_BLOB2 0x8000000Au
-#define EV_EFI_HANDOFF_TABLES2 0x8000000Bu
-#define EV_EFI_VARIABLE_BOOT2 0x8000000Cu
-#define EV_EFI_GPT_EVENT2 0x8000000Du
-#define EV_EFI_HCRTM_EVENT 0x80000010u
-#define EV_EFI_VARIABLE_AUTHORITY 0x800000E0u
-#define EV_EFI_SPDM_FIRMWARE_BLOB 0x800000E1u
-#define EV_EFI_SPDM_FIRMWARE_CONFIG 0x800000E2u
+#define EV_EFI_BOOT_SERVICES_DRIVER	 0x80000004u
+#define EV_EFI_RUNTIME_SERVICES_DRIVER	 0x80000005u
+#define EV_EFI_GPT_EVENT		 0x80000006u
+#define EV_EFI_ACTION			 0x80000007u
+#define EV_EFI_PLATFORM_FIRMWARE_BLOB	 0x80000008u
+#define EV_EFI_HANDOFF_TABLES		 0x80000009u
+#define EV_EFI_PLATFORM_FIRMWARE_BLOB2	 0x8000000Au
+#define EV_EFI_HANDOFF_TABLES2		 0x8000000Bu
+#define EV_EFI_VARIABLE_BOOT2		 0x8000000Cu
+#define EV_EFI_GPT_EVENT2		 0x8000000Du
+#define EV_EFI_HCRTM_EVENT		 0x80000010u
+#define EV_EFI_VARIABLE_AUTHORITY	 0x800000E0u
+#define EV_EFI_SPDM_FIRMWARE_BLOB	 0x800000E1u
+#define EV_EFI_SPDM_FIRMWARE_CONFIG	 0x800000E2u
 
 /* One event. Pointers are views into the parsed log's own copy of the bytes
  * and live as long as the struct evlog. */
 struct evlog_event {
-	size_t offset;  /* byte offset of the event in the log */
-	uint32_t pcr;   /* 0..23, or EVLOG_PCR_NONE */
+	size_t offset; /* byte offset of the event in the log */
+	uint32_t pcr;  /* 0..23, or EVLOG_PCR_NONE */
 	uint32_t type;
 	/* NULL for a bank this event did not extend (the log lacks the bank,
 	 * or the event carries digests for only some banks). */
@@ -131,7 +131,7 @@ bool evlog_bank_from_name(const char *name, enum evlog_bank *out) WARN_UNUSED;
 /* Replayed PCR values. value[b][i] holds evlog_bank_size(b) bytes for every
  * bank in `banks`. */
 struct evlog_pcrs {
-	uint32_t banks;                     /* bit (1u << enum evlog_bank) */
+	uint32_t banks;			     /* bit (1u << enum evlog_bank) */
 	uint32_t extended[EVLOG_BANK_COUNT]; /* bit i: PCR i has at least one event */
 	/* The log holds PCR 5's ExitBootServices EV_EFI_ACTION events. */
 	bool exit_boot_services_logged;

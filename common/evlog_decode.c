@@ -30,8 +30,8 @@ bool evlog_decode_variable(const struct evlog_event *ev, struct efi_variable *ou
 	 * narrowing them. */
 	if (!abuf_bytes(&b, 16, &out->guid) || !abuf_u64le(&b, &name_units) ||
 	    !abuf_u64le(&b, &data_len) || name_units > abuf_remaining(&b) / 2 ||
-	    !abuf_bytes(&b, (size_t)name_units * 2, &out->name) ||
-	    data_len > abuf_remaining(&b) || !abuf_bytes(&b, (size_t)data_len, &out->data))
+	    !abuf_bytes(&b, (size_t)name_units * 2, &out->name) || data_len > abuf_remaining(&b) ||
+	    !abuf_bytes(&b, (size_t)data_len, &out->data))
 		return false;
 	out->name_units = (size_t)name_units;
 	out->data_len = (size_t)data_len;
@@ -105,8 +105,7 @@ bool evlog_decode_tagged(const struct evlog_event *ev, struct evlog_tagged *out)
 	uint32_t len;
 
 	abuf_init(&b, ev->data, ev->data_len);
-	if (!abuf_u32le(&b, &out->id) || !abuf_u32le(&b, &len) ||
-	    !abuf_bytes(&b, len, &out->data))
+	if (!abuf_u32le(&b, &out->id) || !abuf_u32le(&b, &len) || !abuf_bytes(&b, len, &out->data))
 		return false;
 	out->len = len;
 	return abuf_expect_end(&b);
@@ -158,7 +157,10 @@ static const struct {
 	uint32_t type;
 	const char *name;
 } type_names[] = {
-#define EVLOG_TYPE_NAME(t) {t, #t}
+#define EVLOG_TYPE_NAME(t)                                                                         \
+	{                                                                                          \
+		t, #t                                                                              \
+	}
     EVLOG_TYPE_NAME(EV_PREBOOT_CERT),
     EVLOG_TYPE_NAME(EV_POST_CODE),
     EVLOG_TYPE_NAME(EV_NO_ACTION),
@@ -236,7 +238,7 @@ static bool name_is_boot_option(const struct efi_variable *v)
 	for (size_t i = 0; i < 8; i++) {
 		uint8_t c = v->name[2 * i];
 
-		if (v->name[2 * i + 1] != 0 || (i < 4 && c != (uint8_t)"Boot"[i]) ||
+		if (v->name[2 * i + 1] != 0 || (i < 4 && c != (uint8_t) "Boot"[i]) ||
 		    (i >= 4 && (c == 0 || strchr(hex, c) == NULL)))
 			return false;
 	}

@@ -21,8 +21,8 @@ json_t *evlog_pcrs_to_json(const struct evlog_pcrs *replayed, uint32_t mask)
 		if (!(replayed->banks & (1u << b)))
 			continue;
 		bank = json_object();
-		if (bank == NULL || json_object_set_new(banks, evlog_bank_name((enum evlog_bank)b),
-							bank) != 0)
+		if (bank == NULL ||
+		    json_object_set_new(banks, evlog_bank_name((enum evlog_bank)b), bank) != 0)
 			goto fail;
 		for (unsigned pcr = 0; pcr < EVLOG_PCR_COUNT; pcr++) {
 			char key[4], hex[2 * EVLOG_MAX_DIGEST + 1];
@@ -56,11 +56,13 @@ err_t evlog_pcr_values_from_json(const json_t *banks, struct evlog_pcr_values ou
 		enum evlog_bank bank;
 
 		if (!evlog_bank_from_alg(pb->alg, &bank))
-			return err_fail(ERR_BAD_REQUEST, "pcrs: bank 0x%04x cannot be replayed", pb->alg);
+			return err_fail(ERR_BAD_REQUEST, "pcrs: bank 0x%04x cannot be replayed",
+					pb->alg);
 		out[bank].mask = pb->present;
 		for (unsigned pcr = 0; pcr < EVLOG_PCR_COUNT; pcr++) {
 			if (pb->present & (1u << pcr)) {
-				memcpy(out[bank].values + out[bank].len, pb->value[pcr], pb->digest_len);
+				memcpy(out[bank].values + out[bank].len, pb->value[pcr],
+				       pb->digest_len);
 				out[bank].len += pb->digest_len;
 			}
 		}
@@ -69,7 +71,8 @@ err_t evlog_pcr_values_from_json(const json_t *banks, struct evlog_pcr_values ou
 }
 
 err_t evlog_check_pcr_values(struct evlog_pcrs *replayed,
-			     const struct evlog_pcr_values expected[EVLOG_BANK_COUNT], unsigned flags)
+			     const struct evlog_pcr_values expected[EVLOG_BANK_COUNT],
+			     unsigned flags)
 {
 	for (unsigned b = 0; b < EVLOG_BANK_COUNT; b++) {
 		if (expected[b].mask == 0 || !(replayed->banks & (1u << b)))

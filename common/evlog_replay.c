@@ -126,9 +126,9 @@ static err_t mismatch(enum evlog_bank bank, unsigned pcr, const uint8_t *replaye
 
 	hex_encode(replayed, shown, r);
 	hex_encode(quoted, shown, q);
-	return err_fail(ERR_EVENTLOG_REPLAY_MISMATCH, "%s PCR %u: log replays to %s%s, quote has %s%s",
-			evlog_bank_name(bank), pcr, r, shown < n ? "..." : "", q,
-			shown < n ? "..." : "");
+	return err_fail(ERR_EVENTLOG_REPLAY_MISMATCH,
+			"%s PCR %u: log replays to %s%s, quote has %s%s", evlog_bank_name(bank),
+			pcr, r, shown < n ? "..." : "", q, shown < n ? "..." : "");
 }
 
 err_t evlog_check_pcrs(struct evlog_pcrs *replayed, uint16_t bank_alg, uint32_t pcr_mask,
@@ -143,7 +143,8 @@ err_t evlog_check_pcrs(struct evlog_pcrs *replayed, uint16_t bank_alg, uint32_t 
 		return err_fail(ERR_EVENTLOG_INVALID, "event log has no %s bank",
 				evlog_bank_name(bank));
 	if (pcr_mask >> EVLOG_PCR_COUNT)
-		return err_fail(ERR_BAD_REQUEST, "PCR selection beyond PCR %d", EVLOG_PCR_COUNT - 1);
+		return err_fail(ERR_BAD_REQUEST, "PCR selection beyond PCR %d",
+				EVLOG_PCR_COUNT - 1);
 	n = evlog_bank_size(bank);
 	if (values_len != (size_t)__builtin_popcount(pcr_mask) * n)
 		return err_fail(ERR_BAD_REQUEST, "%zu bytes of quoted %s values for %d PCRs",

@@ -84,7 +84,8 @@ static err_t load_digest_set(const json_t *arr, size_t n, const char *what,
 			if (json_object_size(v) != (name != NULL ? 2u : 1u) ||
 			    (name != NULL && !json_is_string(name)))
 				return err_fail(ERR_BAD_REQUEST,
-						"%s[%zu]: want {\"name\": ..., \"digest\": HEX}", what, i);
+						"%s[%zu]: want {\"name\": ..., \"digest\": HEX}",
+						what, i);
 			v = json_object_get(v, "digest");
 		}
 		TRY(load_hex(v, n, out->digests[i], what, i));
@@ -103,7 +104,8 @@ static err_t load_var_sets(const json_t *obj, const char *member, size_t n,
 		return ERR_OK;
 	if (!json_is_object(obj))
 		return bad(member, "not an object");
-	json_object_foreach((json_t *)obj, key, val) {
+	json_object_foreach((json_t *)obj, key, val)
+	{
 		char what[64];
 		unsigned v;
 
@@ -128,13 +130,16 @@ static err_t load_virtual_rules(const json_t *obj, uint32_t *off)
 		return ERR_OK;
 	if (!json_is_object(obj))
 		return bad("virtual_platform", "not an object");
-	json_object_foreach((json_t *)obj, key, val) {
+	json_object_foreach((json_t *)obj, key, val)
+	{
 		enum boot_virtual_rule rule;
 
 		if (!boot_virtual_rule_from_name(key, &rule))
-			return err_fail(ERR_BAD_REQUEST, "virtual_platform.%.32s: no such rule", key);
+			return err_fail(ERR_BAD_REQUEST, "virtual_platform.%.32s: no such rule",
+					key);
 		if (!json_is_boolean(val))
-			return err_fail(ERR_BAD_REQUEST, "virtual_platform.%s: not true or false", key);
+			return err_fail(ERR_BAD_REQUEST, "virtual_platform.%s: not true or false",
+					key);
 		if (json_is_false(val))
 			*off |= 1u << rule;
 		else
@@ -149,8 +154,14 @@ static err_t load_pcrs(const json_t *obj, struct boot_policy *out)
 }
 
 static const char *const known_members[] = {
-    "bank",       "secure_boot",  "allow_missing_exit_boot_services", "virtual_platform",
-    "variables",  "certificates", "components",                       "pcrs",
+    "bank",
+    "secure_boot",
+    "allow_missing_exit_boot_services",
+    "virtual_platform",
+    "variables",
+    "certificates",
+    "components",
+    "pcrs",
 };
 
 static err_t check_members(const json_t *obj)
@@ -158,7 +169,8 @@ static err_t check_members(const json_t *obj)
 	const char *key;
 	json_t *val;
 
-	json_object_foreach((json_t *)obj, key, val) {
+	json_object_foreach((json_t *)obj, key, val)
+	{
 		bool known = false;
 
 		for (size_t i = 0; i < sizeof(known_members) / sizeof(known_members[0]); i++)

@@ -44,14 +44,14 @@ struct boot_digest_set {
 /* Treat the members as read-only outside policy/boot*.c: build one with
  * boot_policy_load, release it with boot_policy_free. */
 struct boot_policy {
-	enum evlog_bank bank;         /* bank for variable and component digests */
-	bool require_secure_boot;     /* SecureBoot variable measured as 1 */
-	bool allow_missing_ebs;       /* see EVLOG_CHECK_ALLOW_MISSING_EBS */
-	uint32_t virtual_rules_off;   /* bit (1u << enum boot_virtual_rule) */
+	enum evlog_bank bank;	    /* bank for variable and component digests */
+	bool require_secure_boot;   /* SecureBoot variable measured as 1 */
+	bool allow_missing_ebs;	    /* see EVLOG_CHECK_ALLOW_MISSING_EBS */
+	uint32_t virtual_rules_off; /* bit (1u << enum boot_virtual_rule) */
 	struct boot_digest_set variables[BOOT_VAR_COUNT];    /* digests of the variable data */
 	struct boot_digest_set certificates[BOOT_VAR_COUNT]; /* SHA-256 of each allowed X.509 */
-	struct boot_digest_set components;                   /* boot applications, kernel, initrd */
-	struct evlog_pcr_values pcrs[EVLOG_BANK_COUNT];       /* required replayed values */
+	struct boot_digest_set components;		     /* boot applications, kernel, initrd */
+	struct evlog_pcr_values pcrs[EVLOG_BANK_COUNT];	     /* required replayed values */
 };
 
 /* Loads the "boot" member of a policy. Every member is optional; absent

@@ -16,7 +16,7 @@
 /* PCRs 0-7 always (firmware, its configuration, the boot manager, Secure
  * Boot); 8 and 9 (grub's commands, kernel and initrd) and 14 (shim's MOK
  * lists) when the log has events there. */
-#define BOOT_CAPTURE_ALWAYS 0x000000FFu
+#define BOOT_CAPTURE_ALWAYS  0x000000FFu
 #define BOOT_CAPTURE_IF_USED ((1u << 8) | (1u << 9) | (1u << 14))
 
 static json_t *hex_json(const uint8_t *p, size_t n)
@@ -49,9 +49,9 @@ static json_t *capture_variables(const struct evlog *log, enum evlog_bank bank)
 
 		if (ev == NULL || count != 1 || ev->digest[bank] == NULL)
 			continue;
-		if (json_object_set_new(vars, name,
-					json_pack("[o]", hex_json(ev->digest[bank],
-								  evlog_bank_size(bank)))) != 0) {
+		if (json_object_set_new(
+			vars, name,
+			json_pack("[o]", hex_json(ev->digest[bank], evlog_bank_size(bank)))) != 0) {
 			json_decref(vars);
 			vars = NULL;
 		}
@@ -84,10 +84,9 @@ static json_t *capture_components(const struct evlog *log, enum evlog_bank bank)
 		if (!boot_is_component(ev) || ev->digest[bank] == NULL)
 			continue;
 		component_name(ev, name, sizeof(name));
-		if (json_array_append_new(list,
-					  json_pack("{s:s, s:o}", "name", name, "digest",
-						    hex_json(ev->digest[bank],
-							     evlog_bank_size(bank)))) != 0) {
+		if (json_array_append_new(
+			list, json_pack("{s:s, s:o}", "name", name, "digest",
+					hex_json(ev->digest[bank], evlog_bank_size(bank)))) != 0) {
 			json_decref(list);
 			list = NULL;
 		}
@@ -127,10 +126,10 @@ err_t boot_policy_capture(const struct evlog *log, const struct evlog_pcrs *repl
 	memcpy(&only_bank, replayed, sizeof(only_bank));
 	only_bank.banks = 1u << bank;
 	pcrs = evlog_pcrs_to_json(&only_bank, mask);
-	boot = json_pack("{s:s, s:b, s:o*, s:o*, s:o*}", "bank", evlog_bank_name(bank),
-			 "secure_boot", secure_boot_on(log), "variables",
-			 capture_variables(log, bank), "components",
-			 capture_components(log, bank), "pcrs", pcrs);
+	boot =
+	    json_pack("{s:s, s:b, s:o*, s:o*, s:o*}", "bank", evlog_bank_name(bank), "secure_boot",
+		      secure_boot_on(log), "variables", capture_variables(log, bank), "components",
+		      capture_components(log, bank), "pcrs", pcrs);
 	doc = boot != NULL ? json_pack("{s:o, s:o}", "pcr_selection", selection_json(bank, mask),
 				       "boot", boot)
 			   : NULL;

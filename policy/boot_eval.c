@@ -31,8 +31,7 @@
 /* Room for a component's description in a refusal. */
 #define BOOT_DETAIL_TEXT_MAX 72
 
-__attribute__((format(printf, 2, 3))) static err_t violation(const char *rule, const char *fmt,
-							      ...)
+__attribute__((format(printf, 2, 3))) static err_t violation(const char *rule, const char *fmt, ...)
 {
 	char what[ERR_DETAIL_MAX];
 	va_list ap;
@@ -133,7 +132,8 @@ static err_t eval_variable_digest(const struct boot_policy *p, const struct evlo
 				 evlog_bank_name(p->bank));
 	if (!in_set(&p->variables[v], ev->digest[p->bank], evlog_bank_size(p->bank))) {
 		short_hex(ev->digest[p->bank], hex);
-		return violation(rule, "%s digest %s... is not allowed (event %zu)", name, hex, index);
+		return violation(rule, "%s digest %s... is not allowed (event %zu)", name, hex,
+				 index);
 	}
 	return ERR_OK;
 }
@@ -181,13 +181,15 @@ static err_t eval_components(const struct boot_policy *p, const struct evlog *lo
 		if (!boot_is_component(ev))
 			continue;
 		if (!boot_event_verified(replayed, ev, p->bank))
-			return violation("components", "%s PCR %u was not checked against the quote",
+			return violation("components",
+					 "%s PCR %u was not checked against the quote",
 					 evlog_bank_name(p->bank), ev->pcr);
 		if (in_set(&p->components, ev->digest[p->bank], n))
 			continue;
 		short_hex(ev->digest[p->bank], hex);
 		evlog_describe(ev, text, sizeof(text));
-		return violation("components", "%s... is not allowed: %s (event %zu)", hex, text, i);
+		return violation("components", "%s... is not allowed: %s (event %zu)", hex, text,
+				 i);
 	}
 	return ERR_OK;
 }
@@ -212,14 +214,15 @@ static err_t eval_pcrs(const struct boot_policy *p, const struct evlog_pcrs *rep
 				continue;
 			wanted = want->values + n * k++;
 			if (!(replayed->verified[b] & (1u << pcr)))
-				return violation("pcrs", "%s PCR %u was not checked against the quote",
+				return violation("pcrs",
+						 "%s PCR %u was not checked against the quote",
 						 bank, pcr);
 			if (memcmp(replayed->value[b][pcr], wanted, n) == 0)
 				continue;
 			short_hex(replayed->value[b][pcr], have_hex);
 			short_hex(wanted, want_hex);
-			return violation("pcrs", "%s PCR %u is %s..., policy wants %s...", bank, pcr,
-					 have_hex, want_hex);
+			return violation("pcrs", "%s PCR %u is %s..., policy wants %s...", bank,
+					 pcr, have_hex, want_hex);
 		}
 	}
 	return ERR_OK;

@@ -12,8 +12,8 @@
 /* PCR 7 carries the Secure Boot state and keys, PCR 4 the boot
  * applications, PCR 9 the kernel and initrd (grub, the Linux EFI stub). */
 #define BOOT_PCR_SECURE_BOOT 7
-#define BOOT_PCR_BOOT_APPS 4
-#define BOOT_PCR_KERNEL 9
+#define BOOT_PCR_BOOT_APPS   4
+#define BOOT_PCR_KERNEL	     9
 
 /* "PK", "KEK", "db", "dbx". */
 const char *boot_var_name(enum boot_var v);

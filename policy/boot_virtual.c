@@ -9,7 +9,9 @@
  * rule                    looks at
  * firmware_version        EV_S_CRTM_VERSION text naming a hypervisor's
  *                         firmware: "GCE Virtual Firmware", OVMF, SeaBIOS,
- *                         QEMU, Hyper-V, VMware, Xen, VirtualBox, ... (bound)
+ *                         QEMU, Hyper-V, VMware, Xen, VirtualBox, ... (bound
+ *                         where the firmware hashes the string: 30 of 31 in
+ *                         the vectors)
  * empty_firmware_version  EV_S_CRTM_VERSION that is an empty UTF-16 string:
  *                         OVMF's default build (no firmware version set);
  *                         physical firmware names its version (bound)
@@ -26,7 +28,8 @@
  * boot_option             Boot#### descriptions naming virtual disks/devices:
  *                         "QEMU HARDDISK", "Google PersistentDisk",
  *                         "nvme_card-pd", "VirtScsi", "UEFI Misc Device" (OVMF's
- *                         virtio-blk), "Msft Virtual", "VMware", "VBOX" (bound)
+ *                         virtio-blk), "Msft Virtual", "VMware", "VBOX" (bound:
+ *                         firmware hashes the variable or its data)
  * device_path             device paths of boot options and loaded images with
  *                         vendor nodes of virtual buses (QEMU fw_cfg kernel
  *                         loader, virtio-mmio, Hyper-V VMBus, Xen bus) or NICs
@@ -50,16 +53,32 @@
 
 /* Hypervisor and virtual-firmware names, matched case-insensitively. */
 static const char *const virtual_firmware_names[] = {
-    "QEMU",   "OVMF",      "SeaBIOS", "Bochs",     "KVM",
-    "Hyper-V", "VMware",   "VirtualBox", "innotek", "Xen",
-    "Parallels", "bhyve",  "Google Compute Engine", "GCE Virtual Firmware",
-    "GCE NonHostInfo", "Amazon EC2",
+    "QEMU",
+    "OVMF",
+    "SeaBIOS",
+    "Bochs",
+    "KVM",
+    "Hyper-V",
+    "VMware",
+    "VirtualBox",
+    "innotek",
+    "Xen",
+    "Parallels",
+    "bhyve",
+    "Google Compute Engine",
+    "GCE Virtual Firmware",
+    "GCE NonHostInfo",
+    "Amazon EC2",
 };
 
 /* Descriptions firmware gives boot options of virtual devices. */
 static const char *const virtual_boot_option_names[] = {
-    "QEMU",   "Google PersistentDisk", "nvme_card-pd", "VirtScsi", "Virtio",
-    "UEFI Misc Device", "Msft Virtual", "VMware", "VBOX", "Hyper-V", "Xen",
+    "QEMU",	    "Google PersistentDisk",
+    "nvme_card-pd", "VirtScsi",
+    "Virtio",	    "UEFI Misc Device",
+    "Msft Virtual", "VMware",
+    "VBOX",	    "Hyper-V",
+    "Xen",
 };
 
 /* Vendor device-path GUIDs of virtual buses (EDK2 OvmfPkg, Hyper-V). */
@@ -82,9 +101,9 @@ static const struct {
 	uint8_t oui[3];
 	const char *what;
 } virtual_mac_prefixes[] = {
-    {{0x52, 0x54, 0x00}, "QEMU/KVM"},   {{0x00, 0x15, 0x5D}, "Hyper-V"},
-    {{0x00, 0x50, 0x56}, "VMware"},     {{0x00, 0x0C, 0x29}, "VMware"},
-    {{0x00, 0x05, 0x69}, "VMware"},     {{0x00, 0x16, 0x3E}, "Xen"},
+    {{0x52, 0x54, 0x00}, "QEMU/KVM"},	{{0x00, 0x15, 0x5D}, "Hyper-V"},
+    {{0x00, 0x50, 0x56}, "VMware"},	{{0x00, 0x0C, 0x29}, "VMware"},
+    {{0x00, 0x05, 0x69}, "VMware"},	{{0x00, 0x16, 0x3E}, "Xen"},
     {{0x08, 0x00, 0x27}, "VirtualBox"}, {{0x00, 0x1C, 0x42}, "Parallels"},
 };
 
@@ -280,7 +299,7 @@ static const char *virtual_node(const struct efi_dp_node *n)
 static const char *ovmf_volume_node(const struct efi_dp_node *n)
 {
 	return n->type == EFI_DP_MEDIA && n->subtype == EFI_DP_MEDIA_PIWG_FV && n->len == 16 &&
-			       memcmp(n->data, ovmf_dxe_fv_guid, 16) == 0
+		       memcmp(n->data, ovmf_dxe_fv_guid, 16) == 0
 		   ? "OVMF DXE firmware volume"
 		   : NULL;
 }
@@ -376,7 +395,8 @@ err_t boot_virtual_check(const struct evlog *log, uint32_t rules_off)
 			continue;
 		textbuf_init(&t, evidence, sizeof(evidence));
 		if (rule_fns[r](log, &t))
-			return err_fail(ERR_VIRTUAL_PLATFORM, "rule %s: %s", rule_names[r], evidence);
+			return err_fail(ERR_VIRTUAL_PLATFORM, "rule %s: %s", rule_names[r],
+					evidence);
 	}
 	return ERR_OK;
 }

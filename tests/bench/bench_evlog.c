@@ -18,7 +18,7 @@
 #define BENCH_MAX_LOGS 128
 /* Each measurement runs at least this long, best of BENCH_RUNS. */
 #define BENCH_MIN_SECONDS 1.0
-#define BENCH_RUNS 3
+#define BENCH_RUNS	  3
 
 struct corpus {
 	uint8_t *log[BENCH_MAX_LOGS];
@@ -135,8 +135,8 @@ static double passes_per_second(void (*fn)(const struct corpus *), const struct 
  * CPU time, which flatters it on a loaded machine; we measure wall time. */
 static double openssl_speed_sha256(void)
 {
-	FILE *p = popen("openssl speed -elapsed -evp sha256 -bytes 16384 -seconds 1 2>/dev/null",
-			"r");
+	FILE *p =
+	    popen("openssl speed -elapsed -evp sha256 -bytes 16384 -seconds 1 2>/dev/null", "r");
 	char line[512];
 	double kbytes = 0;
 
@@ -172,13 +172,14 @@ int main(int argc, char **argv)
 	sha = passes_per_second(sha256_all, &c);
 	speed = openssl_speed_sha256();
 	printf("corpus: %zu logs, %zu bytes (%s)\n", c.count, c.bytes, dir);
-	printf("parse+replay (quoted bank): %8.1f MB/s  %9.0f logs/s\n",
-	       pr * (double)c.bytes / 1e6, pr * (double)c.count);
+	printf("parse+replay (quoted bank): %8.1f MB/s  %9.0f logs/s\n", pr * (double)c.bytes / 1e6,
+	       pr * (double)c.count);
 	printf("parse+replay (every bank):  %8.1f MB/s  %9.0f logs/s\n",
 	       pr_all * (double)c.bytes / 1e6, pr_all * (double)c.count);
 	printf("SHA-256 of the same logs:   %8.1f MB/s\n", sha * (double)c.bytes / 1e6);
-	printf("ratio parse+replay (quoted bank) / SHA-256 of the same logs: %.2f (target >= 0.50)\n",
-	       pr / sha);
+	printf(
+	    "ratio parse+replay (quoted bank) / SHA-256 of the same logs: %.2f (target >= 0.50)\n",
+	    pr / sha);
 	if (speed > 0)
 		printf("openssl speed -evp sha256 (16 KiB blocks): %.1f MB/s; ratio parse+replay "
 		       "(quoted bank) / it: %.2f\n",

@@ -38,19 +38,19 @@ static const char *const virtual_logs[] = {
 };
 
 static const char *const physical_logs[] = {
-    "gtt_glinux-alex.bin",                      /* Lenovo laptop */
-    "keylime_binary_bios_measurements.bin",     /* Lenovo ThinkPad */
-    "guard_tpm2_windows_lenovo_yogax1v2.bin",   /* Lenovo X1 Yoga */
-    "guard_ludmilla_ntc_eventlog.bin",          /* Lenovo, AMD */
-    "ga_option_rom_eventlog.bin",               /* HP */
-    "ga_ebs_event_missing_eventlog.bin",        /* HP */
-    "guard_hp_elitebook830g6_ifx_eventlog.bin", /* HP EliteBook */
+    "gtt_glinux-alex.bin",			     /* Lenovo laptop */
+    "keylime_binary_bios_measurements.bin",	     /* Lenovo ThinkPad */
+    "guard_tpm2_windows_lenovo_yogax1v2.bin",	     /* Lenovo X1 Yoga */
+    "guard_ludmilla_ntc_eventlog.bin",		     /* Lenovo, AMD */
+    "ga_option_rom_eventlog.bin",		     /* HP */
+    "ga_ebs_event_missing_eventlog.bin",	     /* HP */
+    "guard_hp_elitebook830g6_ifx_eventlog.bin",	     /* HP EliteBook */
     "canonical_tcglog_binary_bios_measurements.bin", /* Dell */
-    "gtt_gdc-host.bin",                         /* Dell PowerEdge */
-    "guard_windows_event_log.bin",              /* Dell */
-    "tt_event-postcode.bin",                    /* Supermicro */
-    "ga_crypto_agile_eventlog.bin",             /* Intel desktop board */
-    "gtt_arch-linux-workstation.bin",           /* desktop */
+    "gtt_gdc-host.bin",				     /* Dell PowerEdge */
+    "guard_windows_event_log.bin",		     /* Dell */
+    "tt_event-postcode.bin",			     /* Supermicro */
+    "ga_crypto_agile_eventlog.bin",		     /* Intel desktop board */
+    "gtt_arch-linux-workstation.bin",		     /* desktop */
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -215,7 +215,8 @@ static void test_secure_boot_rule(void **state)
 	assert_true(p.require_secure_boot);
 	assert_int_equal(boot_policy_eval(&p, on, &r), ERR_OK);
 	assert_int_equal(boot_policy_eval(&p, off, &r_off), ERR_POLICY_VIOLATION);
-	assert_non_null(strstr(err_detail(), "rule secure_boot: Secure Boot is off (SecureBoot =00"));
+	assert_non_null(
+	    strstr(err_detail(), "rule secure_boot: Secure Boot is off (SecureBoot =00"));
 	/* Facts from PCRs the quote did not cover are not believed. */
 	assert_int_equal(evlog_replay(on, &unchecked), ERR_OK);
 	assert_int_equal(boot_policy_eval(&p, on, &unchecked), ERR_POLICY_VIOLATION);
@@ -243,8 +244,8 @@ static void test_log_that_lies_about_secure_boot(void **state)
 	struct evlog *log;
 	size_t len, sb_off = 0;
 	uint8_t *bytes = vector_bytes(name, &len);
-	static const uint8_t sb_name[] = {'S', 0, 'e', 0, 'c', 0, 'u', 0, 'r', 0, 'e', 0,
-					  'B', 0, 'o', 0, 'o', 0, 't', 0, 0};
+	static const uint8_t sb_name[] = {'S', 0,   'e', 0,   'c', 0,	'u', 0,	  'r', 0, 'e',
+					  0,   'B', 0,	 'o', 0,   'o', 0,   't', 0,   0};
 
 	(void)state;
 	for (size_t i = 0; i + sizeof(sb_name) <= len && sb_off == 0; i++) {
@@ -374,28 +375,32 @@ static void test_each_boot_rule_refuses(void **state)
 	doc = json_loads(boot, 0, NULL);
 	strcpy(db_digest, json_string_value(json_array_get(
 			      json_object_get(json_object_get(doc, "variables"), "db"), 0)));
-	strcpy(first_component, json_string_value(json_object_get(
-				    json_array_get(json_object_get(doc, "components"), 0), "digest")));
-	strcpy(pcr4, json_string_value(
-			 json_object_get(json_object_get(json_object_get(doc, "pcrs"), "sha256"), "4")));
+	strcpy(first_component,
+	       json_string_value(json_object_get(
+		   json_array_get(json_object_get(doc, "components"), 0), "digest")));
+	strcpy(pcr4, json_string_value(json_object_get(
+			 json_object_get(json_object_get(doc, "pcrs"), "sha256"), "4")));
 	json_decref(doc);
 
-	bad = edited(boot, db_digest, "00000000000000000000000000000000000000000000000000000000000000aa");
+	bad = edited(boot, db_digest,
+		     "00000000000000000000000000000000000000000000000000000000000000aa");
 	expect_violation(bad, log, &r, "rule variables.db: db digest ");
 	free(bad);
 	bad = edited(boot, first_component,
 		     "00000000000000000000000000000000000000000000000000000000000000aa");
 	expect_violation(bad, log, &r, "rule components: ");
 	free(bad);
-	bad = edited(boot, pcr4, "00000000000000000000000000000000000000000000000000000000000000aa");
+	bad =
+	    edited(boot, pcr4, "00000000000000000000000000000000000000000000000000000000000000aa");
 	expect_violation(bad, log, &r, "rule pcrs: sha256 PCR 4 is ");
 	free(bad);
 	/* A PCR the quote did not cover cannot satisfy a required value. */
 	expect_violation("{\"pcrs\": {\"sha256\": {\"23\": "
 			 "\"0000000000000000000000000000000000000000000000000000000000000000\"}}}",
 			 log, &r, "rule pcrs: sha256 PCR 23 was not checked against the quote");
-	expect_violation("{\"pcrs\": {\"sha384\": {\"0\": \"" 
-			 "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000\"}}}",
+	expect_violation("{\"pcrs\": {\"sha384\": {\"0\": \""
+			 "0000000000000000000000000000000000000000000000000000000000000000000000000"
+			 "00000000000000000000000\"}}}",
 			 log, &r, "rule pcrs: the event log has no sha384 bank");
 	free(boot);
 	evlog_free(log);

@@ -185,8 +185,8 @@ static void test_windows_log_quirks(void **state)
 		const struct evlog_event *ev = evlog_event_at(log, i);
 
 		unextended += ev->pcr == EVLOG_PCR_NONE;
-		sha256_only += ev->digest[EVLOG_BANK_SHA256] != NULL &&
-			       ev->digest[EVLOG_BANK_SHA1] == NULL;
+		sha256_only +=
+		    ev->digest[EVLOG_BANK_SHA256] != NULL && ev->digest[EVLOG_BANK_SHA1] == NULL;
 	}
 	assert_true(unextended > 0);
 	assert_true(sha256_only > 0);
@@ -227,15 +227,16 @@ static void test_ebs_rule_needs_missing_events(void **state)
 	assert_int_equal(evlog_replay(log, &pcrs), ERR_OK);
 	assert_true(pcrs.exit_boot_services_logged);
 	memcpy(pcr5, pcrs.value[EVLOG_BANK_SHA256][5], 32);
-	assert_int_equal(EVP_Digest("Exit Boot Services Invocation", 29, d1, &n, EVP_sha256(), NULL), 1);
-	assert_int_equal(EVP_Digest("Exit Boot Services Returned with Success", 40, d2, &n,
-				    EVP_sha256(), NULL),
-			 1);
+	assert_int_equal(
+	    EVP_Digest("Exit Boot Services Invocation", 29, d1, &n, EVP_sha256(), NULL), 1);
+	assert_int_equal(
+	    EVP_Digest("Exit Boot Services Returned with Success", 40, d2, &n, EVP_sha256(), NULL),
+	    1);
 	expect_extend("SHA256", pcr5, d1, 32);
 	expect_extend("SHA256", pcr5, d2, 32);
-	assert_int_equal(evlog_check_pcrs(&pcrs, 0x000B, 1u << 5, pcr5, 32,
-					  EVLOG_CHECK_ALLOW_MISSING_EBS),
-			 ERR_EVENTLOG_REPLAY_MISMATCH);
+	assert_int_equal(
+	    evlog_check_pcrs(&pcrs, 0x000B, 1u << 5, pcr5, 32, EVLOG_CHECK_ALLOW_MISSING_EBS),
+	    ERR_EVENTLOG_REPLAY_MISMATCH);
 	evlog_free(log);
 }
 

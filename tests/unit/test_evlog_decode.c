@@ -76,7 +76,8 @@ static void test_descriptions_of_a_real_log(void **state)
 	assert_string_equal(text, "StartupLocality 3");
 	evlog_free(log);
 	log = vector_log("gtt_arch-linux-workstation.bin");
-	describe(find_event(log, EV_EFI_VARIABLE_BOOT, 1), text, sizeof(text)); /* after BootOrder */
+	describe(find_event(log, EV_EFI_VARIABLE_BOOT, 1), text,
+		 sizeof(text)); /* after BootOrder */
 	assert_non_null(strstr(text, "\"Linux Boot Manager\" HD(1,GPT,1a504613-19b5-4b44-a83d-"
 				     "d926d40daa1c,0x800,0x80000)/\\EFI\\SYSTEMD\\SYSTEMD-"));
 	evlog_free(log);
@@ -149,7 +150,7 @@ static void test_other_decoders_refuse_short_data(void **state)
 	(void)state;
 	ev = event_of(EV_EFI_BOOT_SERVICES_APPLICATION, buf, 32);
 	assert_true(evlog_decode_image_load(&ev, &img)); /* empty device path */
-	buf[24] = 1;                                    /* a device path longer than the event */
+	buf[24] = 1;					 /* a device path longer than the event */
 	assert_false(evlog_decode_image_load(&ev, &img));
 	ev = event_of(EV_EFI_PLATFORM_FIRMWARE_BLOB, buf, 16);
 	assert_true(evlog_decode_blob(&ev, &blob));
@@ -178,9 +179,9 @@ static void test_other_decoders_refuse_short_data(void **state)
 static void test_device_path_walk(void **state)
 {
 	/* PciRoot(0x0)/Pci(0x1f,0x2), a node claiming 0x40 bytes, End. */
-	static const uint8_t dp[] = {0x02, 0x01, 0x0C, 0x00, 0xD0, 0x41, 0x03, 0x0A, 0, 0, 0, 0,
-				     0x01, 0x01, 0x06, 0x00, 0x02, 0x1F, 0x04, 0x03, 0x40, 0x00,
-				     0x7F, 0xFF, 0x04, 0x00};
+	static const uint8_t dp[] = {0x02, 0x01, 0x0C, 0x00, 0xD0, 0x41, 0x03, 0x0A, 0,
+				     0,	   0,	 0,    0x01, 0x01, 0x06, 0x00, 0x02, 0x1F,
+				     0x04, 0x03, 0x40, 0x00, 0x7F, 0xFF, 0x04, 0x00};
 	static const uint8_t short_node[] = {0x01, 0x01, 0x03, 0x00};
 	char out[128];
 	struct textbuf t;

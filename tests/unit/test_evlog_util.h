@@ -142,7 +142,7 @@ static inline void lb_spec_id(struct logbuf *b, const struct lb_alg *algs, uint3
 	struct logbuf d = {.len = 0};
 
 	lb_put(&d, "Spec ID Event03", 16);
-	lb_u32(&d, 0);             /* platform class */
+	lb_u32(&d, 0);		   /* platform class */
 	lb_put(&d, "\0\2\0\2", 4); /* version 2.0 errata 0, uintn size 2 */
 	lb_u32(&d, n);
 	for (uint32_t i = 0; i < n; i++) {
