@@ -146,7 +146,7 @@ static void print_text(err_t rc, const struct ek_verdict *v, const struct policy
 			printf("%s %zu %s%s\n", i == 0 ? "chain:" : "      ", i, v->chain[i],
 			       i + 1 == v->chain_len ? " (anchor)" : "");
 	}
-	printf("policy: %s (%s)\n", policy_name(p), p->path);
+	printf("policy: %s (%s)\n", policy_name(p), p->path != NULL ? p->path : "-");
 }
 
 static json_t *tpm_json(const struct ekcert_tpm_info *t)

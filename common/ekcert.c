@@ -196,34 +196,17 @@ static err_t tcg_collect(const X509_NAME *dn, const ASN1_OBJECT *obj, bool *seen
 	return ERR_OK;
 }
 
-static int hex_digit(char c)
+bool ekcert_parse_tcg_id(const char *s, uint32_t *out)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "id:" followed by 1 to 8 hex digits (the TCG form is exactly 8). */
-static bool parse_tcg_id(const char *s, uint32_t *out)
-{
-	uint32_t v = 0;
-	size_t n = 0;
+	size_t n;
 
 	if (strncmp(s, "id:", 3) != 0)
 		return false;
-	for (s += 3; *s != '\0'; s++, n++) {
-		int d = hex_digit(*s);
-		if (d < 0 || n == 8)
-			return false;
-		v = (v << 4) | (uint32_t)d;
-	}
-	if (n == 0)
+	s += 3;
+	n = strspn(s, "0123456789abcdefABCDEF");
+	if (n == 0 || n > 8 || s[n] != '\0')
 		return false;
-	*out = v;
+	*out = (uint32_t)strtoul(s, NULL, 16);
 	return true;
 }
 
@@ -273,7 +256,7 @@ static err_t read_tcg_san(X509 *x, struct ekcert_tpm_info *t)
 					t->version));
 	}
 	t->has_tcg_san = seen[0] || seen[1] || seen[2];
-	if (seen[0] && parse_tcg_id(t->manufacturer_str, &t->manufacturer)) {
+	if (seen[0] && ekcert_parse_tcg_id(t->manufacturer_str, &t->manufacturer)) {
 		t->manufacturer_ok = true;
 		vendor_code(t->manufacturer, t->vendor_code);
 		t->vendor_name = ekcert_vendor_name(t->manufacturer);

@@ -85,6 +85,10 @@ err_t ekcert_key_machine_id(EVP_PKEY *key, char out[static EKCERT_MACHINE_ID_SIZ
 err_t ekcert_check_key(const struct ekcert *c, EVP_PKEY *ek_pub) WARN_UNUSED;
 err_t ekcert_key_equal(EVP_PKEY *cert_key, EVP_PKEY *ek_pub) WARN_UNUSED;
 
+/* Reads the TCG form "id:" + 1 to 8 hex digits (manufacturer ids are
+ * written with exactly 8) as a number; false for anything else. */
+bool ekcert_parse_tcg_id(const char *s, uint32_t *out) WARN_UNUSED;
+
 /* TCG vendor registry name of a manufacturer id ("Infineon"), NULL if not
  * in the table. */
 const char *ekcert_vendor_name(uint32_t manufacturer);

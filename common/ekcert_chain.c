@@ -240,6 +240,7 @@ err_t ekcert_trust_add_anchors(struct ekcert_trust *t, const char *path)
 				      path, name);
 			break;
 		}
+		(void)X509_check_purpose(x, -1, 0); /* as for intermediates, below */
 		rc = count_cert(t, path);
 		if (rc == ERR_OK && X509_STORE_add_cert(t->anchors, x) != 1)
 			rc = err_fail(ERR_INTERNAL, "%s: cannot add an anchor", path);

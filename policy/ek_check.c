@@ -158,9 +158,14 @@ static err_t judge(const struct policy *p, const struct ekcert *c, STACK_OF(X509
 	return check_chain(p, c, sent, v, now);
 }
 
+/* A cached verdict answers like a fresh one, detail included. */
 static err_t replay(const struct ek_verdict *v)
 {
-	return v->code == ERR_OK ? (err_clear(), ERR_OK) : err_fail(v->code, "%s", v->detail);
+	if (v->code == ERR_OK) {
+		err_clear();
+		return ERR_OK;
+	}
+	return err_fail(v->code, "%s", v->detail);
 }
 
 err_t ek_check(const struct policy *p, const uint8_t *ek_cert, size_t len,

@@ -54,7 +54,7 @@ static const struct {
 };
 
 /* Re-fails with the key path in front of the detail a helper recorded. */
-static err_t in(err_t rc, const char *key)
+static err_t under(err_t rc, const char *key)
 {
 	char detail[ERR_DETAIL_MAX];
 
@@ -116,15 +116,18 @@ static err_t load_paths(const json_t *ek, const char *key, bool required, const 
 				POLICY_MAX_PATHS);
 	json_array_foreach(list, i, v)
 	{
+		char at[64];
+		err_t rc;
+
+		snprintf(at, sizeof(at), "ek.%s[%zu]: ", key, i);
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    strlen(json_string_value(v)) != json_string_length(v))
-			return err_fail(ERR_BAD_REQUEST, "ek.%s[%zu]: must be a path", key, i);
-		TRY(in(resolve(base_dir, json_string_value(v), path), key));
-		if (add(t, path) != ERR_OK) {
-			char at[64];
-			snprintf(at, sizeof(at), "ek.%s[%zu]: ", key, i);
-			return in(ERR_BAD_REQUEST, at);
-		}
+			return err_fail(ERR_BAD_REQUEST, "%smust be a path", at);
+		rc = resolve(base_dir, json_string_value(v), path);
+		if (rc == ERR_OK)
+			rc = add(t, path);
+		if (rc != ERR_OK)
+			return under(rc, at);
 	}
 	return ERR_OK;
 }
@@ -135,7 +138,8 @@ static err_t load_ek(const json_t *ek, const char *base_dir, struct policy *p)
 	json_t *none = NULL;
 	err_t rc;
 
-	TRY(in(json_check_fields(ek, ek_fields, sizeof(ek_fields) / sizeof(ek_fields[0])), "ek."));
+	TRY(under(json_check_fields(ek, ek_fields, sizeof(ek_fields) / sizeof(ek_fields[0])),
+		  "ek."));
 	p->allow_expired = flag(ek, "allow_expired", true);
 	TRY(ekcert_trust_new(p->allow_expired ? EKCERT_EXPIRED_ALLOW : EKCERT_EXPIRED_DENY,
 			     &p->ek_trust));
@@ -214,7 +218,7 @@ static err_t load_boot(const json_t *root, struct policy *p)
 			return err_fail(ERR_INTERNAL, "out of memory");
 		boot = empty;
 	}
-	rc = in(boot_policy_load(boot, &p->boot), "boot.");
+	rc = under(boot_policy_load(boot, &p->boot), "boot.");
 	json_decref(empty);
 	return rc;
 }
@@ -229,9 +233,9 @@ static err_t load_root(const json_t *root, const char *base_dir, struct policy *
 	TRY(load_ek(json_object_get(root, "ek"), base_dir, p));
 	p->enrollment_required = flag(root, "enrollment_required", false);
 	TRY(load_ak_algorithms(root, p));
-	TRY(in(pcr_selection_parse(selection != NULL ? selection : "sha256:0,1,2,3,4,5,6,7",
-				   &p->pcr_selection),
-	       "pcr_selection: "));
+	TRY(under(pcr_selection_parse(selection != NULL ? selection : "sha256:0,1,2,3,4,5,6,7",
+				      &p->pcr_selection),
+		  "pcr_selection: "));
 	p->event_log_required = flag(root, "event_log_required", true);
 	TRY(load_seconds(root, "token_ttl", POLICY_TOKEN_TTL_DEFAULT, POLICY_TOKEN_TTL_MAX,
 			 &p->token_ttl));
@@ -289,7 +293,7 @@ err_t policy_load_file(const char *path, struct policy **out)
 		}
 	} else {
 		snprintf(prefix, sizeof(prefix), "policy %s: ", path);
-		rc = in(rc, prefix);
+		rc = under(rc, prefix);
 	}
 	free(text);
 	free(copy);

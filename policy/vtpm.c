@@ -96,23 +96,6 @@ static err_t load_ca(const json_t *obj, const char *where, struct vtpm_rule *rul
 	return ERR_OK;
 }
 
-static bool parse_exact_id(const char *s, uint32_t *out)
-{
-	uint32_t v = 0;
-
-	if (s == NULL || strlen(s) != 11 || strncmp(s, "id:", 3) != 0)
-		return false;
-	for (s += 3; *s != '\0'; s++) {
-		if (!isxdigit((unsigned char)*s))
-			return false;
-		v = (v << 4) |
-		    (uint32_t)(isdigit((unsigned char)*s) ? *s - '0'
-							  : tolower((unsigned char)*s) - 'a' + 10);
-	}
-	*out = v;
-	return true;
-}
-
 static err_t load_tpm(const json_t *obj, const char *where, struct vtpm_rule *rule)
 {
 	const char *key;
@@ -125,7 +108,10 @@ static err_t load_tpm(const json_t *obj, const char *where, struct vtpm_rule *ru
 	{
 		snprintf(at, sizeof(at), "%s.tpm.%s", where, key);
 		if (strcmp(key, "manufacturer") == 0) {
-			if (!parse_exact_id(json_string_value(v), &rule->manufacturer))
+			const char *id = json_string_value(v);
+			/* Exactly 8 digits, as certificates write it. */
+			if (id == NULL || strlen(id) != 11 ||
+			    !ekcert_parse_tcg_id(id, &rule->manufacturer))
 				return bad(at, "must be \"id:\" and 8 hex digits");
 			rule->has_manufacturer = true;
 		} else if (strcmp(key, "model") == 0) {

@@ -5,6 +5,7 @@
  * the policy loader. */
 #include <glob.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -468,6 +469,67 @@ static void test_expiry_and_revocation_options(void **state)
 	policy_free(allow);
 }
 
+/* attestd checks challenges on many threads against one policy and one
+ * cache: every thread must get the verdict its certificate deserves. */
+struct race {
+	const struct policy *policy;
+	uint8_t **der;
+	const size_t *len;
+	int seed;
+	int wrong;
+};
+
+static const char *const race_files[] = {
+    "ekcerts/hardware/ifx_slb9670_rsa2048_ek.der",
+    "ekcerts/hardware/ntc_eccp256_ek_rootca2111_nonder_issuer.der",
+    "ekcerts/hardware/stm_st33htph_rsa2048_ek_ffpadded.der",
+    "ekcerts/virtual/swtpm_fedora33_rsa2048_ek.der",
+    "ekcerts/virtual/gce_uca_tpm_rsa_enc_cert.pem",
+};
+#define RACE_FILES   5
+#define RACE_TRUSTED 3 /* the first three are hardware */
+
+/* No cmocka asserts here: they are not thread-safe; errors are counted. */
+static void *race_thread(void *arg)
+{
+	struct race *r = arg;
+
+	for (int i = 0; i < 300; i++) {
+		int f = (i + r->seed) % RACE_FILES;
+		const struct ek_verdict *v = NULL;
+		err_t rc = ek_check(r->policy, r->der[f], r->len[f], NULL, &v);
+		if (rc != (f < RACE_TRUSTED ? ERR_OK : ERR_EK_VIRTUAL_TPM) || v == NULL ||
+		    v->code != rc)
+			r->wrong++;
+		ek_verdict_release(v);
+	}
+	return NULL;
+}
+
+static void test_threads_share_one_policy_and_cache(void **state)
+{
+	struct policy *p = load_default();
+	uint8_t *der[RACE_FILES];
+	size_t len[RACE_FILES];
+	pthread_t t[4];
+	struct race r[4];
+
+	(void)state;
+	for (int f = 0; f < RACE_FILES; f++)
+		der[f] = der_of(race_files[f], &len[f]);
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct race){.policy = p, .der = der, .len = len, .seed = i};
+		assert_int_equal(pthread_create(&t[i], NULL, race_thread, &r[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(r[i].wrong, 0);
+	}
+	for (int f = 0; f < RACE_FILES; f++)
+		free(der[f]);
+	policy_free(p);
+}
+
 /* ---- the loader's refusals ---- */
 
 #define MINIMAL_EK "\"ek\": {\"trust_anchors\": [\"" SYN "root.pem\"]}"
@@ -619,6 +681,7 @@ int main(void)
 	    cmocka_unit_test(test_verdict_key_is_the_certificate_key),
 	    cmocka_unit_test(test_invalid_certificate),
 	    cmocka_unit_test(test_expiry_and_revocation_options),
+	    cmocka_unit_test(test_threads_share_one_policy_and_cache),
 	    cmocka_unit_test(test_minimal_policy_and_defaults),
 	    cmocka_unit_test(test_loader_refusals),
 	    cmocka_unit_test(test_rule_refusals),
