@@ -81,6 +81,7 @@ static err_t eval_event_log(const struct policy *p, const struct quote_evidence 
 	uint8_t values[PCR_COUNT * PCR_DIGEST_MAX];
 	struct evlog *log = NULL;
 	struct evlog_pcrs *replayed = NULL;
+	enum evlog_bank bank;
 	size_t n;
 	err_t rc;
 
@@ -94,7 +95,13 @@ static err_t eval_event_log(const struct policy *p, const struct quote_evidence 
 	if (replayed == NULL)
 		return err_fail(ERR_INTERNAL, "out of memory");
 	TRY_OUT(rc, evlog_parse(e->event_log, e->event_log_len, &log));
-	TRY_OUT(rc, evlog_replay(log, replayed));
+	/* Only the quoted bank can be checked, so only it is replayed. */
+	if (!evlog_bank_from_alg(f->quoted.alg, &bank)) {
+		rc = err_fail(ERR_EVENTLOG_INVALID, "quoted bank %#x is not one an event log has",
+			      f->quoted.alg);
+		goto out;
+	}
+	TRY_OUT(rc, evlog_replay_banks(log, 1u << bank, replayed));
 	n = quoted_values(&f->quoted, values);
 	TRY_OUT(rc, evlog_check_pcrs(replayed, f->quoted.alg, f->quoted.present, values, n,
 				     boot_policy_check_flags(boot)));
