@@ -126,7 +126,8 @@ it_step "revocation takes effect at the gateway at once"
 at_ctl machines revoke "$machine" >/dev/null || it_fail "attestctl machines revoke failed"
 gw_expect 403 "the same token after revocation: 403" "$open_gw" "$token"
 gw_expect 403 "attestd says why" "$AT_URL/v1/admission" "$token"
-grep -q '"machine_revoked"' "$IT_TMP/body" || { cat "$IT_TMP/body" >&2; it_fail "not machine_revoked"; }
+grep -q '"machine_revoked"' "$IT_TMP/body" ||
+	{ cat "$IT_TMP/body" >&2; it_fail "not machine_revoked"; }
 
 it_step "attestd down: the gateway fails closed"
 at_stop "$AT_PID"
