@@ -318,6 +318,71 @@ static void test_shipped_store_has_no_virtual_ca(void **state)
 	policy_free(p);
 }
 
+/* A CA certificate with just this subject (and issuer), for names of
+ * vTPM CAs no vector has a certificate of. */
+static X509 *ca_named(const char *cn, const char *o)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+
+	assert_non_null(x);
+	assert_non_null(n);
+	assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+						    (const unsigned char *)cn, -1, -1, 0),
+			 1);
+	assert_int_equal(
+	    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)o, -1, -1, 0),
+	    1);
+	assert_int_equal(X509_set_subject_name(x, n), 1);
+	assert_int_equal(X509_set_issuer_name(x, n), 1);
+	X509_NAME_free(n);
+	return x;
+}
+
+static void test_default_rules_name_each_cloud(void **state)
+{
+	static const struct {
+		const char *cn, *o, *rule;
+	} clouds[] = {
+	    {"Global Virtual TPM CA - 03", "Microsoft Corporation", "microsoft-global-vtpm-ca"},
+	    {"Azure Virtual TPM Root Certificate Authority 2023", "Microsoft Corporation",
+	     "azure-vtpm-ca"},
+	    {"Azure Cloud Virtual TPM CA - 11", "Microsoft Corporation", "azure-vtpm-ca"},
+	    {"Hyper-V Virtual TPM CA", "Microsoft Corporation", "microsoft-virtual-tpm-ca"},
+	    {"Aliyun TPM Root CA", "Aliyun", "alibaba-vtpm-ca"},
+	    {"swtpm-localca-rootca", "swtpm", "swtpm-localca"},
+	    /* Hardware TPM CAs of Microsoft and AMD's Pluton are not virtual. */
+	    {"Microsoft Pluton Root CA 2021", "Microsoft Corporation", NULL},
+	    {"Microsoft TPM Root Certificate Authority 2014", "Microsoft Corporation", NULL},
+	};
+	struct policy *p = load_default();
+	STACK_OF(X509) *alibaba = NULL;
+	char want[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+		X509 *ca = ca_named(clouds[i].cn, clouds[i].o);
+		err_t rc = vtpm_check_ca(p->vtpm, ca, "test");
+		X509_free(ca);
+		if (clouds[i].rule == NULL) {
+			assert_int_equal(rc, ERR_OK);
+			continue;
+		}
+		snprintf(want, sizeof(want), "rule %s:", clouds[i].rule);
+		if (rc != ERR_EK_VIRTUAL_TPM || strncmp(err_detail(), want, strlen(want)) != 0)
+			fail_msg("%s: %s \"%s\"", clouds[i].cn, err_code_str(rc), err_detail());
+	}
+	/* Alibaba's real EK CA certificate. */
+	assert_int_equal(
+	    ekcert_load_certs("ekcerts/virtual-ca/keylime_Alibaba_Cloud_vTPM_EK.pem", &alibaba),
+	    ERR_OK);
+	assert_int_equal(vtpm_check_ca(p->vtpm, sk_X509_value(alibaba, 0), "test"),
+			 ERR_EK_VIRTUAL_TPM);
+	assert_non_null(strstr(err_detail(), "rule alibaba-vtpm-ca:"));
+	sk_X509_pop_free(alibaba, X509_free);
+	policy_free(p);
+}
+
 /* ---- each rule kind and where it applies, on the synthetic PKI ---- */
 
 #define SYNTHETIC_TRUST                                                                            \
@@ -672,6 +737,7 @@ int main(void)
 	    cmocka_unit_test(test_every_virtual_vector_is_refused),
 	    cmocka_unit_test(test_virtual_refused_even_when_their_cas_are_anchors),
 	    cmocka_unit_test(test_shipped_store_has_no_virtual_ca),
+	    cmocka_unit_test(test_default_rules_name_each_cloud),
 	    cmocka_unit_test(test_swtpm_refused_by_issuer_manufacturer_and_model),
 	    cmocka_unit_test(test_rules_run_before_the_chain),
 	    cmocka_unit_test(test_rule_on_a_ca_of_the_built_chain),
