@@ -96,13 +96,15 @@ static err_t fsync_parent(const char *path)
 	return rc;
 }
 
-err_t fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* Writes data durably to a new temp file next to path (tmp receives its
+ * name); the caller moves it into place or removes it. */
+static err_t write_temp(const char *path, const void *data, size_t len, mode_t mode,
+			char tmp[static 4096])
 {
-	char tmp[4096];
 	int fd;
 	err_t rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, 4096, "%s.tmp.XXXXXX", path) >= 4096)
 		return err_fail(ERR_BAD_REQUEST, "%s: path too long", path);
 	fd = mkstemp(tmp);
 	if (fd < 0)
@@ -111,9 +113,19 @@ err_t fileio_write_atomic(const char *path, const void *data, size_t len, mode_t
 				   : err_fail(ERR_INTERNAL, "%s: chmod: %s", tmp, strerror(errno));
 	if (close(fd) != 0 && rc == ERR_OK)
 		rc = err_fail(ERR_INTERNAL, "%s: close: %s", tmp, strerror(errno));
-	if (rc == ERR_OK && rename(tmp, path) != 0)
-		rc = err_fail(ERR_INTERNAL, "%s: rename: %s", path, strerror(errno));
-	if (rc != ERR_OK) {
+	if (rc != ERR_OK)
+		(void)unlink(tmp);
+	return rc;
+}
+
+err_t fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[4096];
+
+	TRY(write_temp(path, data, len, mode, tmp));
+	if (rename(tmp, path) != 0) {
+		err_t rc = err_fail(ERR_INTERNAL, "%s: rename: %s", path, strerror(errno));
+
 		(void)unlink(tmp);
 		return rc;
 	}
@@ -123,27 +135,17 @@ err_t fileio_write_atomic(const char *path, const void *data, size_t len, mode_t
 err_t fileio_create_once(const char *path, const void *data, size_t len, mode_t mode, int *created)
 {
 	char tmp[4096];
-	int fd;
-	err_t rc;
+	err_t rc = ERR_OK;
 
 	*created = 0;
 	/* Write a complete temp file, then link() it into place: link fails with
 	 * EEXIST if another process won the race, and no reader ever sees a
 	 * partly written key. */
-	if (snprintf(tmp, sizeof(tmp), "%s.new.XXXXXX", path) >= (int)sizeof(tmp))
-		return err_fail(ERR_BAD_REQUEST, "%s: path too long", path);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return err_fail(ERR_INTERNAL, "%s: %s", tmp, strerror(errno));
-	rc = fchmod(fd, mode) == 0 ? write_all(fd, tmp, data, len)
-				   : err_fail(ERR_INTERNAL, "%s: chmod: %s", tmp, strerror(errno));
-	close(fd);
-	if (rc == ERR_OK) {
-		if (link(tmp, path) == 0)
-			*created = 1;
-		else if (errno != EEXIST)
-			rc = err_fail(ERR_INTERNAL, "%s: link: %s", path, strerror(errno));
-	}
+	TRY(write_temp(path, data, len, mode, tmp));
+	if (link(tmp, path) == 0)
+		*created = 1;
+	else if (errno != EEXIST)
+		rc = err_fail(ERR_INTERNAL, "%s: link: %s", path, strerror(errno));
 	(void)unlink(tmp);
 	if (rc == ERR_OK && *created)
 		rc = fsync_parent(path);
