@@ -1,7 +1,7 @@
 /* TPM commands through ESAPI. The only file that includes tss2_esys.h.
  *
- * Ownership: t->ek, t->ak and t->policy are ESYS_TR_NONE or held by t;
- * release_object() is the one place that lets go of an object (flush for
+ * Ownership: t->ek, t->ak and t->policy are empty (ESYS_TR_NONE) or held by
+ * t; release() is the one place that lets go of an object (flush for
  * transient, close for persistent), and tpmdev_close calls it for each. */
 #include "tpm.h"
 
@@ -9,13 +9,12 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <tss2/tss2_esys.h>
-#include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
 #include "log.h"
+#include "quote_pcrs.h"
 #include "templates.h"
 #include "tpm_crypto.h"
 
@@ -31,17 +30,18 @@
  * 512 bytes is the smallest value the PC Client profile allows. */
 #define NV_CHUNK_FALLBACK 512
 
-/* PCRs fit in 3 selection bytes on PC Client TPMs (PCR_COUNT == 24). */
-#define PCR_SELECT_BYTES 3
+/* An object the client holds, and how to let go of it. */
+struct held {
+	ESYS_TR h;
+	bool transient; /* flushed; a persistent object is only closed */
+};
 
 struct tpmdev {
 	TSS2_TCTI_CONTEXT *tcti;
 	ESYS_CONTEXT *esys;
-	ESYS_TR ek;
-	bool ek_transient;
-	ESYS_TR ak;
-	bool ak_transient;
-	ESYS_TR policy; /* PolicySecret(endorsement) session for the EK */
+	struct held ek;
+	struct held ak;
+	struct held policy; /* PolicySecret(endorsement) session for the EK */
 };
 
 static err_t tpm_failed(const char *command, TSS2_RC rc)
@@ -49,17 +49,24 @@ static err_t tpm_failed(const char *command, TSS2_RC rc)
 	return err_fail(ERR_INTERNAL, "%s: %s", command, Tss2_RC_Decode(rc));
 }
 
-static void release_object(struct tpmdev *t, ESYS_TR *h, bool transient)
+static void release(struct tpmdev *t, struct held *o)
 {
 	TSS2_RC rc;
 
-	if (*h == ESYS_TR_NONE)
+	if (o->h == ESYS_TR_NONE)
 		return;
-	rc = transient ? Esys_FlushContext(t->esys, *h) : Esys_TR_Close(t->esys, h);
+	rc = o->transient ? Esys_FlushContext(t->esys, o->h) : Esys_TR_Close(t->esys, &o->h);
 	if (rc != TSS2_RC_SUCCESS)
 		log_warn("TPM: releasing a %s object failed: %s",
-			 transient ? "transient" : "persistent", Tss2_RC_Decode(rc));
-	*h = ESYS_TR_NONE;
+			 o->transient ? "transient" : "persistent", Tss2_RC_Decode(rc));
+	o->h = ESYS_TR_NONE;
+}
+
+/* Takes a new transient object or session into o (empty beforehand). */
+static void hold_transient(struct held *o, ESYS_TR h)
+{
+	o->h = h;
+	o->transient = true;
 }
 
 err_t tpmdev_open(const char *tcti, struct tpmdev **out)
@@ -70,7 +77,7 @@ err_t tpmdev_open(const char *tcti, struct tpmdev **out)
 	*out = NULL;
 	if (t == NULL)
 		return err_fail(ERR_INTERNAL, "out of memory");
-	t->ek = t->ak = t->policy = ESYS_TR_NONE;
+	t->ek.h = t->ak.h = t->policy.h = ESYS_TR_NONE;
 	rc = Tss2_TctiLdr_Initialize(tcti, &t->tcti);
 	if (rc != TSS2_RC_SUCCESS) {
 		free(t);
@@ -91,9 +98,9 @@ void tpmdev_close(struct tpmdev *t)
 {
 	if (t == NULL)
 		return;
-	release_object(t, &t->ak, t->ak_transient);
-	release_object(t, &t->ek, t->ek_transient);
-	release_object(t, &t->policy, true);
+	release(t, &t->ak);
+	release(t, &t->ek);
+	release(t, &t->policy);
 	Esys_Finalize(&t->esys);
 	Tss2_TctiLdr_Finalize(&t->tcti);
 	free(t);
@@ -252,36 +259,40 @@ out:
 	return rc;
 }
 
-/* A persistent object as an ESYS_TR, and its public area. */
-static err_t open_persistent(struct tpmdev *t, uint32_t handle, ESYS_TR *obj, TPM2B_PUBLIC *pub)
+static err_t read_public(struct tpmdev *t, ESYS_TR obj, TPM2B_PUBLIC *pub)
 {
 	TPM2B_PUBLIC *p = NULL;
 	TSS2_RC rc =
-	    Esys_TR_FromTPMPublic(t->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, obj);
+	    Esys_ReadPublic(t->esys, obj, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &p, NULL, NULL);
 
-	if (rc != TSS2_RC_SUCCESS) {
-		*obj = ESYS_TR_NONE;
-		return err_fail(ERR_INTERNAL, "persistent handle 0x%08x: %s", handle,
-				Tss2_RC_Decode(rc));
-	}
-	rc = Esys_ReadPublic(t->esys, *obj, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &p, NULL,
-			     NULL);
-	if (rc != TSS2_RC_SUCCESS) {
-		Esys_TR_Close(t->esys, obj);
-		*obj = ESYS_TR_NONE;
+	if (rc != TSS2_RC_SUCCESS)
 		return tpm_failed("TPM2_ReadPublic", rc);
-	}
 	*pub = *p;
 	Esys_Free(p);
 	return ERR_OK;
 }
 
+/* Makes o the persistent object at handle (letting go of what o held) and
+ * gives its public area. */
+static err_t hold_persistent(struct tpmdev *t, struct held *o, uint32_t handle, TPM2B_PUBLIC *pub)
+{
+	TSS2_RC rc;
+
+	release(t, o);
+	o->transient = false;
+	rc =
+	    Esys_TR_FromTPMPublic(t->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &o->h);
+	if (rc != TSS2_RC_SUCCESS) {
+		o->h = ESYS_TR_NONE;
+		return err_fail(ERR_INTERNAL, "persistent handle 0x%08x: %s", handle,
+				Tss2_RC_Decode(rc));
+	}
+	return read_public(t, o->h, pub);
+}
+
 err_t tpmdev_ek_use_persistent(struct tpmdev *t, uint32_t handle, TPM2B_PUBLIC *pub)
 {
-	release_object(t, &t->ek, t->ek_transient);
-	TRY(open_persistent(t, handle, &t->ek, pub));
-	t->ek_transient = false;
-	return ERR_OK;
+	return hold_persistent(t, &t->ek, handle, pub);
 }
 
 err_t tpmdev_ek_create(struct tpmdev *t, enum client_key_alg alg, TPM2B_PUBLIC *pub)
@@ -291,18 +302,17 @@ err_t tpmdev_ek_create(struct tpmdev *t, enum client_key_alg alg, TPM2B_PUBLIC *
 	TPM2B_DATA outside = {0};
 	TPML_PCR_SELECTION creation_pcrs = {0};
 	TPM2B_PUBLIC *p = NULL;
+	ESYS_TR ek = ESYS_TR_NONE;
 	TSS2_RC rc;
 
-	release_object(t, &t->ek, t->ek_transient);
+	release(t, &t->ek);
 	template_ek(alg, &template);
 	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-				ESYS_TR_NONE, &sensitive, &template, &outside, &creation_pcrs,
-				&t->ek, &p, NULL, NULL, NULL);
-	if (rc != TSS2_RC_SUCCESS) {
-		t->ek = ESYS_TR_NONE;
+				ESYS_TR_NONE, &sensitive, &template, &outside, &creation_pcrs, &ek,
+				&p, NULL, NULL, NULL);
+	if (rc != TSS2_RC_SUCCESS)
 		return tpm_failed("TPM2_CreatePrimary(EK)", rc);
-	}
-	t->ek_transient = true;
+	hold_transient(&t->ek, ek);
 	*pub = *p;
 	Esys_Free(p);
 	return ERR_OK;
@@ -317,21 +327,22 @@ static err_t ek_policy(struct tpmdev *t)
 	TPMT_SYM_DEF none = {.algorithm = TPM2_ALG_NULL};
 	TSS2_RC rc;
 
-	if (t->policy == ESYS_TR_NONE) {
+	if (t->policy.h == ESYS_TR_NONE) {
+		ESYS_TR session = ESYS_TR_NONE;
+
 		rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 					   ESYS_TR_NONE, ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &none,
-					   TPM2_ALG_SHA256, &t->policy);
-		if (rc != TSS2_RC_SUCCESS) {
-			t->policy = ESYS_TR_NONE;
+					   TPM2_ALG_SHA256, &session);
+		if (rc != TSS2_RC_SUCCESS)
 			return tpm_failed("TPM2_StartAuthSession", rc);
-		}
+		hold_transient(&t->policy, session);
 	} else {
-		rc = Esys_PolicyRestart(t->esys, t->policy, ESYS_TR_NONE, ESYS_TR_NONE,
+		rc = Esys_PolicyRestart(t->esys, t->policy.h, ESYS_TR_NONE, ESYS_TR_NONE,
 					ESYS_TR_NONE);
 		if (rc != TSS2_RC_SUCCESS)
 			return tpm_failed("TPM2_PolicyRestart", rc);
 	}
-	rc = Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, t->policy, ESYS_TR_PASSWORD,
+	rc = Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, t->policy.h, ESYS_TR_PASSWORD,
 			       ESYS_TR_NONE, ESYS_TR_NONE, NULL, NULL, NULL, 0, NULL, NULL);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_failed("TPM2_PolicySecret(endorsement)", rc);
@@ -340,14 +351,14 @@ static err_t ek_policy(struct tpmdev *t)
 
 static err_t need_ek(const struct tpmdev *t)
 {
-	if (t->ek == ESYS_TR_NONE)
+	if (t->ek.h == ESYS_TR_NONE)
 		return err_fail(ERR_INTERNAL, "no EK loaded");
 	return ERR_OK;
 }
 
 static err_t need_ak(const struct tpmdev *t)
 {
-	if (t->ak == ESYS_TR_NONE)
+	if (t->ak.h == ESYS_TR_NONE)
 		return err_fail(ERR_INTERNAL, "no AK loaded");
 	return ERR_OK;
 }
@@ -360,25 +371,25 @@ err_t tpmdev_ak_create(struct tpmdev *t, enum client_key_alg alg, TPM2B_PUBLIC *
 	TPML_PCR_SELECTION creation_pcrs = {0};
 	TPM2B_PRIVATE *priv = NULL;
 	TPM2B_PUBLIC *p = NULL;
+	ESYS_TR ak = ESYS_TR_NONE;
 	err_t rc = ERR_OK;
 	TSS2_RC trc;
 
 	TRY(need_ek(t));
-	release_object(t, &t->ak, t->ak_transient);
+	release(t, &t->ak);
 	template_ak(alg, &template);
 	TRY(ek_policy(t));
-	trc = Esys_Create(t->esys, t->ek, t->policy, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
+	trc = Esys_Create(t->esys, t->ek.h, t->policy.h, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
 			  &template, &outside, &creation_pcrs, &priv, &p, NULL, NULL, NULL);
 	if (trc != TSS2_RC_SUCCESS)
 		return tpm_failed("TPM2_Create(AK)", trc);
 	TRY_OUT(rc, ek_policy(t));
-	trc = Esys_Load(t->esys, t->ek, t->policy, ESYS_TR_NONE, ESYS_TR_NONE, priv, p, &t->ak);
+	trc = Esys_Load(t->esys, t->ek.h, t->policy.h, ESYS_TR_NONE, ESYS_TR_NONE, priv, p, &ak);
 	if (trc != TSS2_RC_SUCCESS) {
-		t->ak = ESYS_TR_NONE;
 		rc = tpm_failed("TPM2_Load(AK)", trc);
 		goto out;
 	}
-	t->ak_transient = true;
+	hold_transient(&t->ak, ak);
 	*pub = *p;
 out:
 	Esys_Free(priv);
@@ -388,31 +399,20 @@ out:
 
 err_t tpmdev_ak_use_persistent(struct tpmdev *t, uint32_t handle, TPM2B_PUBLIC *pub)
 {
-	release_object(t, &t->ak, t->ak_transient);
-	TRY(open_persistent(t, handle, &t->ak, pub));
-	t->ak_transient = false;
-	return ERR_OK;
+	return hold_persistent(t, &t->ak, handle, pub);
 }
 
 err_t tpmdev_ak_load_context(struct tpmdev *t, const TPMS_CONTEXT *ctx, TPM2B_PUBLIC *pub)
 {
-	TPM2B_PUBLIC *p = NULL;
+	ESYS_TR ak = ESYS_TR_NONE;
 	TSS2_RC rc;
 
-	release_object(t, &t->ak, t->ak_transient);
-	rc = Esys_ContextLoad(t->esys, ctx, &t->ak);
-	if (rc != TSS2_RC_SUCCESS) {
-		t->ak = ESYS_TR_NONE;
-		return tpm_failed("TPM2_ContextLoad(AK)", rc);
-	}
-	t->ak_transient = true;
-	rc = Esys_ReadPublic(t->esys, t->ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &p, NULL,
-			     NULL);
+	release(t, &t->ak);
+	rc = Esys_ContextLoad(t->esys, ctx, &ak);
 	if (rc != TSS2_RC_SUCCESS)
-		return tpm_failed("TPM2_ReadPublic(AK)", rc);
-	*pub = *p;
-	Esys_Free(p);
-	return ERR_OK;
+		return tpm_failed("TPM2_ContextLoad(AK)", rc);
+	hold_transient(&t->ak, ak);
+	return read_public(t, t->ak.h, pub);
 }
 
 err_t tpmdev_activate_credential(struct tpmdev *t, const TPM2B_ID_OBJECT *blob,
@@ -425,58 +425,13 @@ err_t tpmdev_activate_credential(struct tpmdev *t, const TPM2B_ID_OBJECT *blob,
 	TRY(need_ak(t));
 	TRY(ek_policy(t));
 	/* The AK (ADMIN role, empty authValue) by password, the EK by policy. */
-	rc = Esys_ActivateCredential(t->esys, t->ak, t->ek, ESYS_TR_PASSWORD, t->policy,
+	rc = Esys_ActivateCredential(t->esys, t->ak.h, t->ek.h, ESYS_TR_PASSWORD, t->policy.h,
 				     ESYS_TR_NONE, blob, encrypted, &info);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_failed("TPM2_ActivateCredential", rc);
 	*secret = *info;
 	OPENSSL_cleanse(info, sizeof(*info));
 	Esys_Free(info);
-	return ERR_OK;
-}
-
-static void selection_to_tpm(uint16_t bank, uint32_t mask, TPML_PCR_SELECTION *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->count = 1;
-	out->pcrSelections[0].hash = bank;
-	out->pcrSelections[0].sizeofSelect = PCR_SELECT_BYTES;
-	for (unsigned i = 0; i < PCR_COUNT; i++) {
-		if (mask & (1u << i))
-			out->pcrSelections[0].pcrSelect[i / 8] |= (uint8_t)(1u << (i % 8));
-	}
-}
-
-/* Takes the values one TPM2_PCR_Read returned, in the order of its
- * selection, into out; every returned PCR must be one still wanted. */
-static err_t take_pcr_values(const TPML_PCR_SELECTION *sel, const TPML_DIGEST *values,
-			     uint32_t *wanted, struct pcr_bank *out)
-{
-	uint32_t v = 0;
-
-	for (uint32_t s = 0; s < sel->count && s < TPM2_NUM_PCR_BANKS; s++) {
-		const TPMS_PCR_SELECTION *e = &sel->pcrSelections[s];
-
-		for (unsigned i = 0; i < e->sizeofSelect && i < TPM2_PCR_SELECT_MAX; i++) {
-			for (unsigned bit = 0; bit < 8; bit++) {
-				unsigned pcr = i * 8 + bit;
-
-				if (!(e->pcrSelect[i] & (1u << bit)))
-					continue;
-				if (e->hash != out->alg || pcr >= PCR_COUNT ||
-				    !(*wanted & (1u << pcr)) || v >= values->count ||
-				    values->digests[v].size != out->digest_len)
-					return err_fail(ERR_INTERNAL, "TPM2_PCR_Read answered "
-								      "PCRs it was not asked for");
-				memcpy(out->value[pcr], values->digests[v].buffer, out->digest_len);
-				out->present |= 1u << pcr;
-				*wanted &= ~(1u << pcr);
-				v++;
-			}
-		}
-	}
-	if (v != values->count)
-		return err_fail(ERR_INTERNAL, "TPM2_PCR_Read: more values than PCRs");
 	return ERR_OK;
 }
 
@@ -498,12 +453,12 @@ err_t tpmdev_pcr_read(struct tpmdev *t, const struct pcr_selection *sel, struct 
 		err_t rc;
 		TSS2_RC trc;
 
-		selection_to_tpm(sel->bank, wanted, &in);
+		quote_pcrs_selection(sel->bank, wanted, &in);
 		trc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &in, NULL,
 				    &got, &values);
 		if (trc != TSS2_RC_SUCCESS)
 			return tpm_failed("TPM2_PCR_Read", trc);
-		rc = take_pcr_values(got, values, &wanted, out);
+		rc = quote_pcrs_take(got, values, &wanted, out);
 		Esys_Free(got);
 		Esys_Free(values);
 		TRY(rc);
@@ -517,44 +472,6 @@ err_t tpmdev_pcr_read(struct tpmdev *t, const struct pcr_selection *sel, struct 
 	return ERR_OK;
 }
 
-/* True when the quote covers exactly sel and its digest is H(values), H the
- * AK's signing hash: the values are the ones the TPM signed. */
-static err_t quote_matches(const struct tpmdev_quote *q, const struct pcr_selection *sel,
-			   bool *match)
-{
-	TPMS_ATTEST attest;
-	size_t off = 0;
-	uint8_t digest[TPM_HASH_MAX];
-	unsigned digest_len = 0;
-	const EVP_MD *md = tpm_hash_md(q->signature.signature.any.hashAlg);
-	EVP_MD_CTX *ctx;
-	bool ok;
-
-	*match = false;
-	memset(&attest, 0, sizeof(attest));
-	if (Tss2_MU_TPMS_ATTEST_Unmarshal(q->attest.attestationData, q->attest.size, &off,
-					  &attest) != TSS2_RC_SUCCESS ||
-	    off != q->attest.size || attest.type != TPM2_ST_ATTEST_QUOTE)
-		return err_fail(ERR_INTERNAL, "TPM2_Quote returned no quote structure");
-	if (md == NULL)
-		return err_fail(ERR_INTERNAL, "the AK signs with an unsupported hash");
-	if (!pcr_selection_equals(sel, &attest.attested.quote.pcrSelect))
-		return err_fail(ERR_INTERNAL, "TPM2_Quote covered another PCR selection");
-	ctx = EVP_MD_CTX_new();
-	ok = ctx != NULL && EVP_DigestInit_ex(ctx, md, NULL) == 1;
-	for (unsigned i = 0; ok && i < PCR_COUNT; i++) {
-		if (sel->mask & (1u << i))
-			ok = EVP_DigestUpdate(ctx, q->pcrs.value[i], q->pcrs.digest_len) == 1;
-	}
-	ok = ok && EVP_DigestFinal_ex(ctx, digest, &digest_len) == 1;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return err_fail(ERR_INTERNAL, "hashing the PCR values failed");
-	*match = attest.attested.quote.pcrDigest.size == digest_len &&
-		 memcmp(attest.attested.quote.pcrDigest.buffer, digest, digest_len) == 0;
-	return ERR_OK;
-}
-
 err_t tpmdev_quote(struct tpmdev *t, const uint8_t nonce[static QUOTE_NONCE_SIZE],
 		   const struct pcr_selection *sel, struct tpmdev_quote *out)
 {
@@ -564,7 +481,7 @@ err_t tpmdev_quote(struct tpmdev *t, const uint8_t nonce[static QUOTE_NONCE_SIZE
 
 	TRY(need_ak(t));
 	memcpy(qualifying.buffer, nonce, QUOTE_NONCE_SIZE);
-	selection_to_tpm(sel->bank, sel->mask, &tpm_sel);
+	quote_pcrs_selection(sel->bank, sel->mask, &tpm_sel);
 	for (int attempt = 1; attempt <= QUOTE_ATTEMPTS; attempt++) {
 		TPM2B_ATTEST *attest = NULL;
 		TPMT_SIGNATURE *sig = NULL;
@@ -573,7 +490,7 @@ err_t tpmdev_quote(struct tpmdev *t, const uint8_t nonce[static QUOTE_NONCE_SIZE
 
 		memset(out, 0, sizeof(*out));
 		TRY(tpmdev_pcr_read(t, sel, &out->pcrs));
-		rc = Esys_Quote(t->esys, t->ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+		rc = Esys_Quote(t->esys, t->ak.h, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
 				&qualifying, &scheme, &tpm_sel, &attest, &sig);
 		if (rc != TSS2_RC_SUCCESS)
 			return tpm_failed("TPM2_Quote", rc);
@@ -581,7 +498,7 @@ err_t tpmdev_quote(struct tpmdev *t, const uint8_t nonce[static QUOTE_NONCE_SIZE
 		out->signature = *sig;
 		Esys_Free(attest);
 		Esys_Free(sig);
-		TRY(quote_matches(out, sel, &match));
+		TRY(quote_pcrs_covered(&out->attest, &out->signature, sel, &out->pcrs, &match));
 		if (match)
 			return ERR_OK;
 		log_info("a PCR changed while quoting; quoting again");
