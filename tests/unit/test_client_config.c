@@ -175,6 +175,22 @@ static void test_settings_that_contradict_each_other(void **state)
 	assert_int_equal(client_config_check(&c, false), ERR_BAD_REQUEST);
 }
 
+/* The example shipped next to the program loads as it is, and says what it
+ * claims to. */
+static void test_shipped_example_is_valid(void **state)
+{
+	struct client_config c;
+
+	(void)state;
+	client_config_defaults(&c);
+	assert_int_equal(client_config_load("../../attest-client/attest-client.conf.example", &c),
+			 ERR_OK);
+	assert_string_equal(c.url, "https://attestd.example.net:8443");
+	assert_string_equal(c.ca_bundle, "/etc/attest-client/attestd-ca.pem");
+	assert_false(c.insecure_http);
+	assert_int_equal(client_config_check(&c, true), ERR_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +200,7 @@ int main(void)
 	    cmocka_unit_test(test_overlong_lines_and_values_are_refused),
 	    cmocka_unit_test(test_missing_file_is_not_found),
 	    cmocka_unit_test(test_settings_that_contradict_each_other),
+	    cmocka_unit_test(test_shipped_example_is_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
