@@ -5,6 +5,7 @@
 #include "attest.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,16 @@
 #include "templates.h"
 #include "tpm.h"
 #include "tpm_wire.h"
+
+/* Set by attest_stop (SIGTERM, SIGINT): no further attempt or pause, so the
+ * run ends through the path that flushes the TPM objects. */
+static volatile sig_atomic_t stop_requested;
+
+void attest_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
 
 #define PATH_CHALLENGE "/v1/attest/challenge"
 #define PATH_QUOTE     "/v1/attest/quote"
@@ -330,7 +341,7 @@ static void back_off(const struct client_config *cfg, unsigned attempt_no)
 		 cfg->retries + 1);
 	ts.tv_sec = (time_t)(delay / 1000);
 	ts.tv_nsec = (long)(delay % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	while (!stop_requested && nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
 
@@ -367,8 +378,9 @@ static enum attest_exit run_protocol(const struct client_config *cfg,
 		code = attempt(t, net, in, challenge_body, adm, &retry);
 		if (!retry)
 			break;
-		if (n > cfg->retries) {
-			log_error("verifier unreachable after %u attempts", n);
+		if (n > cfg->retries || stop_requested) {
+			log_error("verifier unreachable after %u attempts%s", n,
+				  stop_requested ? " (stopped by a signal)" : "");
 			break;
 		}
 		back_off(cfg, n);

@@ -28,4 +28,9 @@ struct attest_options {
 
 enum attest_exit attest_run(const struct client_config *cfg, const struct attest_options *opt);
 
+/* A signal handler (SIGTERM, SIGINT): ends the retries at the next pause,
+ * so the TPM objects are still flushed (swtpm and /dev/tpm0 have no
+ * resource manager to do it for a killed client). */
+void attest_stop(int sig);
+
 #endif

@@ -2,6 +2,7 @@
  * getopt_long and writes --help; each setting option is also a key of the
  * configuration file (--ek-cert is ek_cert). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,7 @@ int main(int argc, char **argv)
 {
 	struct cli cli = {0};
 	struct client_config *cfg = NULL;
+	struct sigaction stop = {.sa_handler = attest_stop};
 	int status;
 
 	log_init("attest-client");
@@ -243,6 +245,10 @@ int main(int argc, char **argv)
 	 * the TPM's answer, so the TSS speaks only with --verbose. */
 	if (!cli.verbose)
 		setenv("TSS2_LOG", "all+none", 0);
+	/* No SA_RESTART: a pause between retries ends at once. */
+	sigemptyset(&stop.sa_mask);
+	(void)sigaction(SIGTERM, &stop, NULL);
+	(void)sigaction(SIGINT, &stop, NULL);
 	status = attest_run(cfg, &(struct attest_options){cli.dry_run, cli.print_token});
 out:
 	free(cfg);

@@ -72,5 +72,23 @@ for ((i = 1; i <= 4; i++)); do
 	expect 2 "a persistent key that is not an AK ($i)" --url "$AT_URL" --ek-alg rsa \
 		--ak-handle 0x81010002
 done
+
+it_step "SIGTERM while waiting to retry (systemd stopping the unit)"
+"$CLIENT" --url "http://127.0.0.1:$dead" --retries 50 --retry-delay 10000 \
+	--token-file "$IT_TMP/token" 2>"$IT_TMP/err" &
+pid=$!
+for ((i = 0; i < 100; i++)); do
+	grep -q "trying again" "$IT_TMP/err" && break
+	sleep 0.1
+done
+grep -q "trying again" "$IT_TMP/err" || it_fail "the client never paused to retry"
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+[ "$status" = 3 ] || { cat "$IT_TMP/err" >&2; it_fail "exit $status after SIGTERM, not 3"; }
+grep -q "stopped by a signal" "$IT_TMP/err" || it_fail "no word of the signal: $(cat "$IT_TMP/err")"
+nothing_loaded "a client stopped by SIGTERM"
+it_ok "SIGTERM: the pause ends, exit 3, nothing left loaded"
+
 expect 0 "and a last attestation still works" --url "$AT_URL"
 echo "PASS: attest-client leaves no TPM handles"
