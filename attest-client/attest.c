@@ -39,6 +39,10 @@ void attest_stop(int sig)
 	stop_requested = 1;
 }
 
+/* What a step returns when it went through and the run goes on (0, the
+ * same value as admitted, so a dry run that printed its evidence exits 0). */
+#define STEP_DONE ATTEST_EXIT_ADMITTED
+
 #define PATH_CHALLENGE "/v1/attest/challenge"
 #define PATH_QUOTE     "/v1/attest/quote"
 
@@ -114,7 +118,7 @@ static enum attest_exit read_local(const struct client_config *cfg,
 		log_error("out of memory");
 		return ATTEST_EXIT_USAGE;
 	}
-	return ATTEST_EXIT_ADMITTED;
+	return STEP_DONE;
 }
 
 /* --------------------------------------------------------------- TPM */
@@ -140,7 +144,7 @@ static enum attest_exit load_ek(const struct client_config *cfg, struct tpmdev *
 			return failed(ATTEST_EXIT_TPM, "persistent EK");
 		if (ek_certs_certify(&in->certs, &in->ek_pub)) {
 			log_debug("EK: persistent 0x%08x", handle);
-			return ATTEST_EXIT_ADMITTED;
+			return STEP_DONE;
 		}
 		log_warn("the key at 0x%08x is not the certified EK; deriving the EK", handle);
 	}
@@ -153,7 +157,7 @@ static enum attest_exit load_ek(const struct client_config *cfg, struct tpmdev *
 		return ATTEST_EXIT_TPM;
 	}
 	log_debug("EK: %s, derived from the TCG template", client_key_alg_name(in->certs.alg));
-	return ATTEST_EXIT_ADMITTED;
+	return STEP_DONE;
 }
 
 static enum attest_exit load_ak(const struct client_config *cfg, struct tpmdev *t,
@@ -174,7 +178,7 @@ static enum attest_exit load_ak(const struct client_config *cfg, struct tpmdev *
 	if (tpm_ak_check(&in->ak_pub.publicArea, NULL) != ERR_OK)
 		return failed(ATTEST_EXIT_USAGE,
 			      "the configured AK is not a restricted signing key");
-	return ATTEST_EXIT_ADMITTED;
+	return STEP_DONE;
 }
 
 /* --------------------------------------------------------- dry run */
@@ -203,9 +207,9 @@ static enum attest_exit print_dry_run(struct tpmdev *t, const struct inputs *in,
 	out = json_pack("{s:O, s:O}", "challenge", challenge, "quote", quote);
 	if (out != NULL && json_dumpf(out, stdout, JSON_INDENT(2)) == 0 && puts("") != EOF &&
 	    fflush(stdout) == 0)
-		code = ATTEST_EXIT_ADMITTED;
+		code = STEP_DONE;
 out:
-	if (code != ATTEST_EXIT_ADMITTED)
+	if (code != STEP_DONE)
 		log_error("cannot print the evidence");
 	free(b64);
 	json_decref(out);
@@ -224,7 +228,7 @@ static enum attest_exit judge_answer(const struct net_response *r, bool *retry)
 	struct refusal ref;
 
 	if (r->status == 200)
-		return ATTEST_EXIT_ADMITTED;
+		return STEP_DONE;
 	evidence_parse_refusal(r->body, r->len, r->status, &ref);
 	if (r->status == 503 || r->status == 429) {
 		*retry = true;
@@ -285,8 +289,7 @@ static enum attest_exit prove(struct tpmdev *t, struct net *net, struct inputs *
 		goto out;
 	}
 	code = post(net, PATH_QUOTE, body, in, &resp, retry);
-	if (code == ATTEST_EXIT_ADMITTED &&
-	    evidence_parse_admission(resp.body, resp.len, adm) != ERR_OK)
+	if (code == STEP_DONE && evidence_parse_admission(resp.body, resp.len, adm) != ERR_OK)
 		code = failed(ATTEST_EXIT_UNREACHABLE, "the verifier's admission is malformed");
 out:
 	OPENSSL_cleanse(&secret, sizeof(secret));
@@ -307,7 +310,7 @@ static enum attest_exit attempt(struct tpmdev *t, struct net *net, struct inputs
 
 	*retry = false;
 	code = post(net, PATH_CHALLENGE, challenge_body, in, &resp, retry);
-	if (code != ATTEST_EXIT_ADMITTED)
+	if (code != STEP_DONE)
 		goto out;
 	if (evidence_parse_challenge(resp.body, resp.len, &ch) != ERR_OK) {
 		code = failed(ATTEST_EXIT_UNREACHABLE, "the verifier's challenge is malformed");
@@ -417,7 +420,7 @@ enum attest_exit attest_run(const struct client_config *cfg, const struct attest
 	}
 	ek_certs_init(&in->certs);
 	code = read_local(cfg, opt, in);
-	if (code != ATTEST_EXIT_ADMITTED)
+	if (code != STEP_DONE)
 		goto out;
 	start = now_ms();
 	if (tpmdev_open(cfg->tcti, &t) != ERR_OK) {
@@ -425,10 +428,10 @@ enum attest_exit attest_run(const struct client_config *cfg, const struct attest
 		goto out;
 	}
 	code = load_ek(cfg, t, in);
-	if (code == ATTEST_EXIT_ADMITTED)
+	if (code == STEP_DONE)
 		code = load_ak(cfg, t, in);
 	in->tpm_ms += now_ms() - start;
-	if (code != ATTEST_EXIT_ADMITTED)
+	if (code != STEP_DONE)
 		goto out;
 	id = (struct evidence_identity){&in->certs, &in->ek_pub, &in->ak_pub, in->host};
 	if (evidence_challenge_request(&id, &challenge_body) != ERR_OK) {
