@@ -18,34 +18,45 @@ static const uint8_t ek_policy_a_sha256[32] = {
 #define EK_RSA_UNIQUE_SIZE 256
 #define EK_ECC_UNIQUE_SIZE 32
 
-void template_ek(enum client_key_alg alg, TPM2B_PUBLIC *out)
+/* What both templates share: the key (RSA-2048 or NIST P-256), nameAlg
+ * SHA-256. symmetric and scheme sit at the start of both the RSA and the
+ * ECC parameters (TPMS_ASYM_PARMS), so the callers set them once. */
+static TPMT_PUBLIC *key_template(enum client_key_alg alg, TPMA_OBJECT attributes, TPM2B_PUBLIC *out)
 {
 	TPMT_PUBLIC *p = &out->publicArea;
 
 	memset(out, 0, sizeof(*out));
 	p->nameAlg = TPM2_ALG_SHA256;
-	p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-			      TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
-			      TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
-	p->authPolicy.size = sizeof(ek_policy_a_sha256);
-	memcpy(p->authPolicy.buffer, ek_policy_a_sha256, sizeof(ek_policy_a_sha256));
+	p->objectAttributes = attributes;
 	if (alg == CLIENT_ALG_RSA) {
 		p->type = TPM2_ALG_RSA;
-		p->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
-		p->parameters.rsaDetail.symmetric.keyBits.aes = 128;
-		p->parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
-		p->parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
 		p->parameters.rsaDetail.keyBits = 2048;
 		p->parameters.rsaDetail.exponent = 0; /* the default, 65537 */
-		p->unique.rsa.size = EK_RSA_UNIQUE_SIZE;
 	} else {
 		p->type = TPM2_ALG_ECC;
-		p->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
-		p->parameters.eccDetail.symmetric.keyBits.aes = 128;
-		p->parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
-		p->parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
 		p->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
 		p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+	}
+	return p;
+}
+
+void template_ek(enum client_key_alg alg, TPM2B_PUBLIC *out)
+{
+	TPMT_PUBLIC *p = key_template(
+	    alg,
+	    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+		TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT,
+	    out);
+
+	p->authPolicy.size = sizeof(ek_policy_a_sha256);
+	memcpy(p->authPolicy.buffer, ek_policy_a_sha256, sizeof(ek_policy_a_sha256));
+	p->parameters.asymDetail.symmetric.algorithm = TPM2_ALG_AES;
+	p->parameters.asymDetail.symmetric.keyBits.aes = 128;
+	p->parameters.asymDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	p->parameters.asymDetail.scheme.scheme = TPM2_ALG_NULL;
+	if (alg == CLIENT_ALG_RSA) {
+		p->unique.rsa.size = EK_RSA_UNIQUE_SIZE;
+	} else {
 		p->unique.ecc.x.size = EK_ECC_UNIQUE_SIZE;
 		p->unique.ecc.y.size = EK_ECC_UNIQUE_SIZE;
 	}
@@ -53,30 +64,18 @@ void template_ek(enum client_key_alg alg, TPM2B_PUBLIC *out)
 
 void template_ak(enum client_key_alg alg, TPM2B_PUBLIC *out)
 {
-	TPMT_PUBLIC *p = &out->publicArea;
-
-	memset(out, 0, sizeof(*out));
-	p->nameAlg = TPM2_ALG_SHA256;
 	/* restricted + sign: the TPM signs only digests it computed itself or
 	 * structures it made (quotes), never a caller's TPM_GENERATED_VALUE. */
-	p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-			      TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
-			      TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
-	if (alg == CLIENT_ALG_RSA) {
-		p->type = TPM2_ALG_RSA;
-		p->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
-		p->parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
-		p->parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
-		p->parameters.rsaDetail.keyBits = 2048;
-		p->parameters.rsaDetail.exponent = 0;
-	} else {
-		p->type = TPM2_ALG_ECC;
-		p->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
-		p->parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
-		p->parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
-		p->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-		p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-	}
+	TPMT_PUBLIC *p = key_template(
+	    alg,
+	    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+		TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT,
+	    out);
+
+	p->parameters.asymDetail.symmetric.algorithm = TPM2_ALG_NULL;
+	p->parameters.asymDetail.scheme.scheme =
+	    alg == CLIENT_ALG_RSA ? TPM2_ALG_RSASSA : TPM2_ALG_ECDSA;
+	p->parameters.asymDetail.scheme.details.anySig.hashAlg = TPM2_ALG_SHA256;
 }
 
 uint32_t template_ek_persistent_handle(enum client_key_alg alg)
