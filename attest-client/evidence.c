@@ -178,7 +178,7 @@ err_t evidence_parse_challenge(const uint8_t *body, size_t len, struct challenge
 {
 	json_t *obj = NULL;
 	const json_t *expires;
-	const char *text;
+	const char *text = NULL;
 	uint8_t *buf = NULL;
 	size_t buf_len = 0, used = 0;
 	TSS2_RC trc;
@@ -268,7 +268,7 @@ static bool token_shaped(const char *s)
 
 static err_t copy_field(const json_t *obj, const char *name, char *dst, size_t cap)
 {
-	const char *text;
+	const char *text = NULL;
 
 	TRY(get_string(obj, name, cap - 1, &text));
 	if (!printable(text))

@@ -115,7 +115,7 @@ static void die(const char *what)
 static void *read_pem(const char *dir, const char *rel, bool key)
 {
 	char path[4096];
-	BIO *in;
+	BIO *in = NULL;
 	void *obj;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, rel) >= sizeof(path) ||
