@@ -7,6 +7,7 @@
  *       keep-alive connection; latency is the whole attestation. With
  *       --ack-log, "ATTESTATION_ID TOKEN" is appended for every 200 as soon
  *       as it arrives (the crash test's record of what clients saw).
+ *       --no-chain leaves the EK intermediate out of the challenge.
  *   loadgen --url URL get --path P [--path P...] [--paths FILE] [--header H]
  *       GET of the paths in turn (admission checks, history queries, a no-op
  *       endpoint as their baseline); 2xx counts as success.
@@ -54,6 +55,7 @@ struct options {
 	unsigned threads;
 	double seconds;
 	enum soft_ek_type ek;
+	bool send_chain;
 	long server_pid;
 };
 
@@ -195,6 +197,7 @@ static void prepare_machine(struct worker *w)
 	size_t cert_len, chain_len, ek_len, ak_len, log_len;
 	const uint8_t *cert, *chain, *ek, *ak, *log;
 	char host[32];
+	json_t *body;
 
 	w->tpm = soft_tpm_new(w->sh->opt->ek, w->sh->opt->pki);
 	cert = soft_tpm_ek_cert(w->tpm, &cert_len);
@@ -203,12 +206,16 @@ static void prepare_machine(struct worker *w)
 	ak = soft_tpm_ak_pub(w->tpm, &ak_len);
 	log = soft_tpm_event_log(w->tpm, &log_len);
 	snprintf(host, sizeof(host), "loadgen-%u", w->index);
+	body = json_pack("{s:o, s:o, s:o, s:{s:s}}", "ek_cert", b64_json(cert, cert_len), "ek_pub",
+			 b64_json(ek, ek_len), "ak_pub", b64_json(ak, ak_len), "host", "hostname",
+			 host);
 	/* The intermediate goes along, as attest-client sends what the TPM's
 	 * NV chain indices hold. */
-	w->challenge_body = dump(json_pack("{s:o, s:[o], s:o, s:o, s:{s:s}}", "ek_cert",
-					   b64_json(cert, cert_len), "ek_chain",
-					   b64_json(chain, chain_len), "ek_pub", b64_json(ek, ek_len),
-					   "ak_pub", b64_json(ak, ak_len), "host", "hostname", host));
+	if (body == NULL || (w->sh->opt->send_chain &&
+			     json_object_set_new(body, "ek_chain",
+						 json_pack("[o]", b64_json(chain, chain_len))) != 0))
+		die("out of memory");
+	w->challenge_body = dump(body);
 	w->event_log_b64 = b64_encode(log, log_len);
 	if (w->event_log_b64 == NULL)
 		die("out of memory");
@@ -517,7 +524,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: loadgen --url URL [--threads N] [--seconds S] [--server-pid PID] MODE ...\n"
-		"  attest --pki DIR [--ek rsa|ecc] [--ack-log FILE]\n"
+		"  attest --pki DIR [--ek rsa|ecc] [--no-chain] [--ack-log FILE]\n"
 		"  get (--path P | --paths FILE)... [--header 'Name: value']...\n");
 	exit(2);
 }
@@ -558,11 +565,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 	    {"pki", required_argument, NULL, 'k'},     {"ek", required_argument, NULL, 'e'},
 	    {"ack-log", required_argument, NULL, 'a'}, {"path", required_argument, NULL, 'p'},
 	    {"paths", required_argument, NULL, 'f'},   {"header", required_argument, NULL, 'H'},
-	    {NULL, 0, NULL, 0},
+	    {"no-chain", no_argument, NULL, 'n'},      {NULL, 0, NULL, 0},
 	};
 	int opt;
 
-	*o = (struct options){.threads = 8, .seconds = 5, .ek = SOFT_EK_RSA};
+	*o = (struct options){.threads = 8, .seconds = 5, .ek = SOFT_EK_RSA, .send_chain = true};
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
@@ -587,6 +594,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'a':
 			o->ack_log = optarg;
+			break;
+		case 'n':
+			o->send_chain = false;
 			break;
 		case 'p':
 			add_path(o, optarg);
