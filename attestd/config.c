@@ -112,9 +112,14 @@ err_t config_set(struct config *c, const char *key, const char *value)
 	if (strcmp(key, "state_dir") == 0)
 		return set_string(c->state_dir, sizeof(c->state_dir), key, value);
 	if (strcmp(key, "store") == 0) {
-		if (strncmp(value, "sqlite:", 7) != 0 || value[7] == '\0')
-			return err_fail(ERR_BAD_REQUEST, "store: expected sqlite:PATH, got '%s'",
-					value);
+		bool sqlite = strncmp(value, "sqlite:", 7) == 0 && value[7] != '\0';
+		bool pg = (strncmp(value, "postgresql://", 13) == 0 && value[13] != '\0') ||
+			  (strncmp(value, "postgres://", 11) == 0 && value[11] != '\0');
+
+		/* The value is not echoed: a PostgreSQL URI may hold a password. */
+		if (!sqlite && !pg)
+			return err_fail(ERR_BAD_REQUEST,
+					"store: expected sqlite:PATH or postgresql://...");
 		return set_string(c->store, sizeof(c->store), key, value);
 	}
 	if (strcmp(key, "policy") == 0)

@@ -5,13 +5,19 @@
 
 #include <openssl/evp.h>
 
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 err_t store_open(const char *spec, struct store **out)
 {
 	if (strncmp(spec, "sqlite:", 7) == 0)
 		return store_sqlite_open(spec + 7, out);
-	return err_fail(ERR_BAD_REQUEST, "unknown store '%s' (expected sqlite:PATH)", spec);
+	/* The whole URI goes to libpq, which reads both schemes. */
+	if (strncmp(spec, "postgresql://", 13) == 0 || strncmp(spec, "postgres://", 11) == 0)
+		return store_pg_open(spec, out);
+	/* Not echoed: a mistyped PostgreSQL URI may hold a password. */
+	return err_fail(ERR_BAD_REQUEST,
+			"unknown store (expected sqlite:PATH or postgresql://...)");
 }
 
 bool store_machine_id_valid(const char *id)

@@ -75,6 +75,34 @@ static void test_every_option(void **state)
 	assert_true(c.admission_requires_key);
 }
 
+/* Both URI schemes libpq reads select the PostgreSQL backend; the whole
+ * URI is kept for libpq. */
+static void test_postgresql_store(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(load_text("store = postgresql://attestd@db.example:5432/attestd\n", &c),
+			 ERR_OK);
+	assert_string_equal(c.store, "postgresql://attestd@db.example:5432/attestd");
+	assert_int_equal(load_text("store = postgres://db.example/attestd?sslmode=verify-full\n", &c),
+			 ERR_OK);
+	assert_string_equal(c.store, "postgres://db.example/attestd?sslmode=verify-full");
+}
+
+/* A refused store value is not repeated in the message: it may be a
+ * mistyped URI that holds a password. */
+static void test_store_refusal_hides_the_value(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(load_text("store = postgresq://attestd:s3cret@db/attestd\n", &c),
+			 ERR_BAD_REQUEST);
+	assert_null(strstr(err_detail(), "s3cret"));
+	assert_non_null(strstr(err_detail(), "postgresql://"));
+}
+
 static void test_refusals_name_the_line(void **state)
 {
 	struct config c;
@@ -89,7 +117,9 @@ static void test_refusals_name_the_line(void **state)
 	assert_int_equal(load_text("max_body = -1\n", &c), ERR_BAD_REQUEST);
 	assert_int_equal(load_text("max_body = 99999999999999999999999\n", &c), ERR_BAD_REQUEST);
 	assert_int_equal(load_text("allow_plain_http = maybe\n", &c), ERR_BAD_REQUEST);
-	assert_int_equal(load_text("store = postgres://x\n", &c), ERR_BAD_REQUEST);
+	assert_int_equal(load_text("store = mysql://x\n", &c), ERR_BAD_REQUEST);
+	assert_int_equal(load_text("store = sqlite:\n", &c), ERR_BAD_REQUEST);
+	assert_int_equal(load_text("store = postgresql://\n", &c), ERR_BAD_REQUEST);
 	assert_int_equal(load_text("just words\n", &c), ERR_BAD_REQUEST);
 	assert_non_null(strstr(err_detail(), ":1: expected 'key = value'"));
 	struct config d;
@@ -115,6 +145,8 @@ int main(void)
 	    cmocka_unit_test(test_defaults_are_safe),
 	    cmocka_unit_test(test_every_option),
 	    cmocka_unit_test(test_refusals_name_the_line),
+	    cmocka_unit_test(test_postgresql_store),
+	    cmocka_unit_test(test_store_refusal_hides_the_value),
 	    cmocka_unit_test(test_loopback),
 	};
 

@@ -1,0 +1,433 @@
+/* PostgreSQL backend: connections (a pool for reads and administrative
+ * writes, one for the writer thread), reconnection after a server restart,
+ * schema migrations, and the small administrative writes. Decisions go
+ * through store_pg_write.c; reads are in store_pg_query.c.
+ *
+ * Every failure to reach the server is ERR_UNAVAILABLE, which the handlers
+ * answer with 503: nothing is admitted that was not recorded. A broken
+ * connection is dropped and the next call reconnects, so the service comes
+ * back by itself when the server does. */
+#include "store_pg.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store_pg_int.h"
+#include "store_pg_sql.h"
+
+/* The schema migrations, in order; the database records how many ran. */
+static const char *const pg_migrations[] = {
+    PG_MIGRATION_1,
+};
+#define PG_SCHEMA_LATEST ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
+
+/* ---- parameters and result columns ---- */
+
+static int param_add(struct pg_params *p, const char *v, int len, int format)
+{
+	/* Every statement's parameter count is fixed by its SQL text, at most
+	 * PG_MAX_PARAMS: overflowing is a programming error. */
+	if (p->n >= PG_MAX_PARAMS)
+		abort();
+	p->values[p->n] = v;
+	p->lengths[p->n] = len;
+	p->formats[p->n] = format;
+	return ++p->n;
+}
+
+int pg_param_text(struct pg_params *p, const char *s)
+{
+	return param_add(p, s, 0, 0);
+}
+
+int pg_param_int(struct pg_params *p, int64_t v)
+{
+	if (p->n >= PG_MAX_PARAMS)
+		abort();
+	snprintf(p->ints[p->n], sizeof(p->ints[p->n]), "%" PRId64, v);
+	return param_add(p, p->ints[p->n], 0, 0);
+}
+
+int pg_param_bytes(struct pg_params *p, const uint8_t *b, size_t len)
+{
+	return param_add(p, (const char *)b, (int)len, 1);
+}
+
+int64_t pg_col_int64(const PGresult *r, int row, int col)
+{
+	const uint8_t *v = (const uint8_t *)PQgetvalue(r, row, col);
+	uint64_t x = 0;
+
+	/* Binary int8: eight bytes, big-endian. */
+	if (PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 8)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		x = x << 8 | v[i];
+	return (int64_t)x;
+}
+
+void pg_col_text(const PGresult *r, int row, int col, char *dst, size_t cap)
+{
+	size_t n = PQgetisnull(r, row, col) ? 0 : (size_t)PQgetlength(r, row, col);
+
+	if (n >= cap)
+		n = cap - 1;
+	if (n > 0)
+		memcpy(dst, PQgetvalue(r, row, col), n);
+	dst[n] = '\0';
+}
+
+void pg_col_bytes(const PGresult *r, int row, int col, uint8_t *dst, size_t len)
+{
+	memset(dst, 0, len);
+	if (!PQgetisnull(r, row, col) && (size_t)PQgetlength(r, row, col) == len)
+		memcpy(dst, PQgetvalue(r, row, col), len);
+}
+
+/* ---- connections ---- */
+
+err_t pg_fail(struct pg_conn *pc, const char *what)
+{
+	char msg[ERR_DETAIL_MAX];
+	size_t n;
+
+	snprintf(msg, sizeof(msg), "%s", pc->conn != NULL ? PQerrorMessage(pc->conn) : "");
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	if (pc->conn != NULL && PQstatus(pc->conn) != CONNECTION_OK) {
+		PQfinish(pc->conn);
+		pc->conn = NULL;
+	}
+	return err_fail(ERR_UNAVAILABLE, "store: %s: %s", what, msg);
+}
+
+static err_t pg_connect(const char *conninfo, struct pg_conn *pc)
+{
+	/* conninfo comes last and is expanded in place, so what the operator
+	 * wrote overrides these defaults. */
+	static const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *values[] = {PG_CONNECT_TIMEOUT, "attestd", conninfo, NULL};
+
+	pc->conn = PQconnectdbParams(keys, values, 1);
+	if (pc->conn == NULL)
+		return err_fail(ERR_UNAVAILABLE, "store: out of memory connecting");
+	if (PQstatus(pc->conn) != CONNECTION_OK)
+		return pg_fail(pc, "connect");
+	return ERR_OK;
+}
+
+err_t pg_ensure(struct pg_store *s, struct pg_conn *pc)
+{
+	/* A restarted server has closed our socket: reading what is pending
+	 * notices that without a round trip, and we reconnect now instead of
+	 * failing the caller's statement. */
+	if (pc->conn != NULL &&
+	    (PQconsumeInput(pc->conn) != 1 || PQstatus(pc->conn) != CONNECTION_OK)) {
+		log_warn("store: connection to PostgreSQL lost; reconnecting");
+		PQfinish(pc->conn);
+		pc->conn = NULL;
+	}
+	if (pc->conn == NULL)
+		return pg_connect(s->conninfo, pc);
+	return ERR_OK;
+}
+
+struct pg_conn *pg_pool_get(struct pg_store *s)
+{
+	pthread_mutex_lock(&s->pool_mu);
+	for (;;) {
+		for (size_t i = 0; i < PG_POOL_SIZE; i++) {
+			if (!s->pool[i].busy) {
+				s->pool[i].busy = true;
+				pthread_mutex_unlock(&s->pool_mu);
+				return &s->pool[i];
+			}
+		}
+		pthread_cond_wait(&s->pool_free, &s->pool_mu);
+	}
+}
+
+void pg_pool_put(struct pg_store *s, struct pg_conn *pc)
+{
+	pthread_mutex_lock(&s->pool_mu);
+	pc->busy = false;
+	pthread_cond_signal(&s->pool_free);
+	pthread_mutex_unlock(&s->pool_mu);
+}
+
+err_t pg_pool_run(struct pg_store *s, pg_conn_fn fn, void *ctx)
+{
+	struct pg_conn *pc = pg_pool_get(s);
+	err_t rc = ERR_UNAVAILABLE;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool reused = pc->conn != NULL;
+
+		pc->delivered = false;
+		rc = pg_ensure(s, pc);
+		if (rc != ERR_OK)
+			break;
+		rc = fn(pc, ctx);
+		if (rc != ERR_UNAVAILABLE || pc->conn != NULL || !reused || pc->delivered)
+			break;
+	}
+	pg_pool_put(s, pc);
+	return rc;
+}
+
+err_t pg_exec(struct pg_conn *pc, const char *sql, const struct pg_params *p,
+	      ExecStatusType want, PGresult **out)
+{
+	static const struct pg_params none;
+	PGresult *r;
+
+	if (p == NULL)
+		p = &none;
+	*out = NULL;
+	r = PQexecParams(pc->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1);
+	if (PQresultStatus(r) != want) {
+		PQclear(r);
+		return pg_fail(pc, "statement");
+	}
+	*out = r;
+	return ERR_OK;
+}
+
+err_t pg_stream(struct pg_conn *pc, const char *sql, const struct pg_params *p, pg_row_cb row_cb,
+		void *ctx)
+{
+	bool more = true, failed = false;
+	PGresult *r;
+
+	if (PQsendQueryParams(pc->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1) !=
+		1 ||
+	    PQsetSingleRowMode(pc->conn) != 1)
+		return pg_fail(pc, "query");
+	/* Read every result to the end even after the callback stopped, so
+	 * the connection is ready for its next user. */
+	while ((r = PQgetResult(pc->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (st == PGRES_SINGLE_TUPLE && more) {
+			pc->delivered = true;
+			more = row_cb(r, ctx);
+		}
+		else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK)
+			failed = true;
+		PQclear(r);
+	}
+	return failed ? pg_fail(pc, "query") : ERR_OK;
+}
+
+/* ---- schema ---- */
+
+static err_t exec_simple(struct pg_conn *pc, const char *sql, const char *what)
+{
+	PGresult *r = PQexec(pc->conn, sql);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	PQclear(r);
+	return ok ? ERR_OK : pg_fail(pc, what);
+}
+
+static err_t read_version(struct pg_conn *pc, int *out)
+{
+	PGresult *r;
+
+	TRY(pg_exec(pc, PG_SCHEMA_VERSION, NULL, PGRES_TUPLES_OK, &r));
+	/* Binary int4: four bytes, big-endian. */
+	if (PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 4) {
+		PQclear(r);
+		return err_fail(ERR_INTERNAL, "store: attestd_schema does not hold one version");
+	}
+	uint32_t be;
+	memcpy(&be, PQgetvalue(r, 0, 0), 4);
+	*out = (int)ntohl(be);
+	PQclear(r);
+	return ERR_OK;
+}
+
+/* Brings the schema to PG_SCHEMA_LATEST in one transaction: a failed
+ * migration leaves the database as it was. A database newer than this
+ * program is refused rather than written with old assumptions. */
+static err_t migrate(struct pg_conn *pc)
+{
+	struct pg_params p = {0};
+	PGresult *r = NULL;
+	int version = 0;
+	err_t rc;
+
+	TRY(exec_simple(pc, "BEGIN", "begin"));
+	rc = exec_simple(pc, PG_MIGRATION_LOCK, "migration lock");
+	if (rc == ERR_OK)
+		rc = exec_simple(pc, PG_SCHEMA_META, "schema version table");
+	if (rc == ERR_OK)
+		rc = read_version(pc, &version);
+	if (rc == ERR_OK && version > PG_SCHEMA_LATEST)
+		rc = err_fail(ERR_INTERNAL,
+			      "store: database schema version %d is newer than this attestd (%d)",
+			      version, PG_SCHEMA_LATEST);
+	for (int v = version; rc == ERR_OK && v < PG_SCHEMA_LATEST; v++) {
+		log_info("store: migrating the PostgreSQL schema to version %d", v + 1);
+		rc = exec_simple(pc, pg_migrations[v], "migration");
+	}
+	if (rc == ERR_OK && version < PG_SCHEMA_LATEST) {
+		pg_param_int(&p, PG_SCHEMA_LATEST);
+		rc = pg_exec(pc, PG_SCHEMA_SET_VERSION, &p, PGRES_COMMAND_OK, &r);
+		PQclear(r);
+	}
+	if (rc == ERR_OK)
+		rc = exec_simple(pc, "COMMIT", "commit");
+	if (rc != ERR_OK && pc->conn != NULL)
+		(void)exec_simple(pc, "ROLLBACK", "rollback");
+	return rc;
+}
+
+static err_t version_on(struct pg_conn *pc, void *ctx)
+{
+	return read_version(pc, ctx);
+}
+
+err_t store_pg_schema_version(struct store *base, int *out)
+{
+	return pg_pool_run((struct pg_store *)base, version_on, out);
+}
+
+/* ---- administrative writes ---- */
+
+struct admin_stmt {
+	const char *sql;
+	const struct pg_params *params;
+};
+
+static err_t admin_on(struct pg_conn *pc, void *ctx)
+{
+	const struct admin_stmt *a = ctx;
+	PGresult *r = NULL;
+	err_t rc = pg_exec(pc, a->sql, a->params, PGRES_COMMAND_OK, &r);
+
+	if (rc == ERR_OK && strcmp(PQcmdTuples(r), "0") == 0)
+		rc = err_fail(ERR_NOT_FOUND, "no such row");
+	PQclear(r);
+	return rc;
+}
+
+/* One autocommitted statement on a pooled connection; ERR_NOT_FOUND when
+ * it changed no row. */
+static err_t admin_write(struct pg_store *s, const char *sql, const struct pg_params *p)
+{
+	struct admin_stmt a = {sql, p};
+
+	return pg_pool_run(s, admin_on, &a);
+}
+
+static err_t pg_machine_enroll(struct store *base, const char *id, const char *note, int64_t now)
+{
+	struct pg_params p = {0};
+
+	pg_param_text(&p, id);
+	pg_param_text(&p, note);
+	pg_param_int(&p, now);
+	return admin_write((struct pg_store *)base, PG_MACHINE_ENROLL, &p);
+}
+
+static err_t pg_machine_set_revoked(struct store *base, const char *id, int64_t now,
+				   const char *reason)
+{
+	struct pg_params p = {0};
+	err_t rc;
+
+	pg_param_int(&p, now);
+	pg_param_text(&p, reason != NULL ? reason : "");
+	pg_param_text(&p, id);
+	rc = admin_write((struct pg_store *)base, PG_MACHINE_REVOKE, &p);
+	return rc == ERR_NOT_FOUND ? err_fail(rc, "no machine %s", id) : rc;
+}
+
+static err_t pg_apikey_add(struct store *base, const uint8_t hash[STORE_HASH_LEN], const char *role,
+			   const char *name, int64_t now)
+{
+	struct pg_params p = {0};
+
+	pg_param_bytes(&p, hash, STORE_HASH_LEN);
+	pg_param_text(&p, role);
+	pg_param_text(&p, name);
+	pg_param_int(&p, now);
+	return admin_write((struct pg_store *)base, PG_APIKEY_ADD, &p);
+}
+
+/* ---- open and close ---- */
+
+static void pg_close(struct store *base)
+{
+	struct pg_store *s = (struct pg_store *)base;
+
+	store_pg_writer_stop(s);
+	PQfinish(s->writer_conn.conn);
+	for (size_t i = 0; i < PG_POOL_SIZE; i++)
+		PQfinish(s->pool[i].conn);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->done);
+	pthread_mutex_destroy(&s->pool_mu);
+	pthread_cond_destroy(&s->pool_free);
+	free(s->conninfo);
+	free(s);
+}
+
+static const struct store_ops pg_ops = {
+    .commit_decision = store_pg_commit_decision,
+    .session_used = store_pg_session_used,
+    .machine_get = store_pg_machine_get,
+    .machine_enroll = pg_machine_enroll,
+    .machine_set_revoked = pg_machine_set_revoked,
+    .machines_list = store_pg_machines_list,
+    .attestations_query = store_pg_attestations_query,
+    .attestation_get = store_pg_attestation_get,
+    .attestation_counts = store_pg_attestation_counts,
+    .apikey_add = pg_apikey_add,
+    .apikey_role = store_pg_apikey_role,
+    .audit_verify = store_pg_audit_verify,
+    .close = pg_close,
+};
+
+bool store_is_pg(const struct store *s)
+{
+	return s != NULL && s->ops == &pg_ops;
+}
+
+err_t store_pg_open(const char *conninfo, struct store **out)
+{
+	struct pg_store *s = calloc(1, sizeof(*s));
+	err_t rc;
+
+	if (s == NULL)
+		return err_fail(ERR_INTERNAL, "out of memory");
+	s->base.ops = &pg_ops;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->done, NULL);
+	pthread_mutex_init(&s->pool_mu, NULL);
+	pthread_cond_init(&s->pool_free, NULL);
+	s->conninfo = strdup(conninfo);
+	rc = s->conninfo != NULL ? ERR_OK : err_fail(ERR_INTERNAL, "out of memory");
+	/* The pool connects lazily; the writer's connection is made now, so a
+	 * wrong address or password stops the start with a clear message. */
+	if (rc == ERR_OK)
+		rc = pg_connect(conninfo, &s->writer_conn);
+	if (rc == ERR_OK)
+		rc = migrate(&s->writer_conn);
+	if (rc == ERR_OK)
+		rc = store_pg_writer_start(s);
+	if (rc != ERR_OK) {
+		pg_close(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return ERR_OK;
+}

@@ -1,0 +1,340 @@
+/* PostgreSQL backend, write side: one writer thread per instance commits
+ * every queued decision in one transaction (group commit), and answers each
+ * caller only after COMMIT returned, so nothing acknowledged is lost.
+ *
+ * One chain across instances: each transaction first locks the one-row
+ * chain_head table (SELECT ... FOR UPDATE), appends its rows after that
+ * head, and moves the head in the same transaction. Appends from all
+ * instances are thereby serialized into a single chain, which
+ * `attestctl audit verify` checks as is. We chose this over a chain per
+ * instance with a merge step because an auditor then verifies exactly one
+ * list of rows, no merge rule has to be trusted, and ids stay dense. The
+ * cost is that instances take turns holding the head; group commit keeps
+ * that to one short transaction per batch (two round trips, pipelined).
+ *
+ * Single-use sessions: the session id is inserted into sessions_used in
+ * the same transaction (ON CONFLICT DO NOTHING); a second use, from any
+ * instance, inserts nothing and is recorded as a session_replayed refusal. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store_pg_int.h"
+#include "store_pg_sql.h"
+
+static void mark_replayed(struct attestation_record *r)
+{
+	r->admitted = false;
+	snprintf(r->error, sizeof(r->error), "%s", err_code_str(ERR_SESSION_REPLAYED));
+	snprintf(r->detail, sizeof(r->detail), "session was already used");
+	r->token_jti[0] = '\0';
+}
+
+static bool send(PGconn *c, const char *sql, const struct pg_params *p)
+{
+	static const struct pg_params none;
+
+	if (p == NULL)
+		p = &none;
+	return PQsendQueryParams(c, sql, p->n, NULL, p->values, p->lengths, p->formats, 1) == 1;
+}
+
+/* Reads the results of one pipeline up to its sync point. Each statement's
+ * result goes to on_result (in the order sent); any failed statement fails
+ * the whole pipeline, whose transaction the caller then abandons. */
+typedef bool (*pipeline_result_cb)(PGresult *r, size_t index, void *ctx);
+
+static err_t pipeline_read(struct pg_conn *pc, pipeline_result_cb on_result, void *ctx)
+{
+	size_t index = 0;
+	int nulls = 0;
+	bool ok = true;
+
+	for (;;) {
+		PGresult *r = PQgetResult(pc->conn);
+		ExecStatusType st;
+
+		/* One NULL ends each statement's results; two in a row mean
+		 * the connection has nothing more to give (it broke). */
+		if (r == NULL) {
+			if (++nulls > 1 || PQstatus(pc->conn) != CONNECTION_OK)
+				return pg_fail(pc, "pipeline");
+			continue;
+		}
+		nulls = 0;
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			ok = false;
+		else if (ok && on_result != NULL)
+			ok = on_result(r, index, ctx);
+		index++;
+		if (!ok && st == PGRES_FATAL_ERROR)
+			log_error("store: %s", PQresultErrorMessage(r));
+		PQclear(r);
+	}
+	return ok ? ERR_OK : pg_fail(pc, "append decisions");
+}
+
+struct phase1 {
+	struct pg_pending *batch;
+	int64_t head_id;
+	uint8_t head_hash[STORE_HASH_LEN];
+};
+
+/* Results of phase 1: BEGIN, the locked chain head, then one session
+ * insert per decision that has a session, in batch order. */
+static bool phase1_result(PGresult *r, size_t index, void *ctx)
+{
+	struct phase1 *ph = ctx;
+	size_t want;
+
+	if (index == 0)
+		return true;
+	if (index == 1) {
+		if (PQntuples(r) != 1)
+			return false;
+		ph->head_id = pg_col_int64(r, 0, 0);
+		pg_col_bytes(r, 0, 1, ph->head_hash, STORE_HASH_LEN);
+		return true;
+	}
+	want = index - 2;
+	for (struct pg_pending *p = ph->batch; p != NULL; p = p->next) {
+		if (p->session_id == NULL)
+			continue;
+		if (want-- == 0) {
+			/* Nothing inserted: the session was consumed before. */
+			if (strcmp(PQcmdTuples(r), "0") == 0)
+				p->result = ERR_SESSION_REPLAYED;
+			return true;
+		}
+	}
+	return false; /* more results than statements sent */
+}
+
+static err_t send_row(PGconn *c, const struct attestation_record *r)
+{
+	struct pg_params p = {0};
+
+	pg_param_int(&p, r->id);
+	pg_param_int(&p, r->time);
+	pg_param_text(&p, r->phase);
+	pg_param_text(&p, r->machine_id);
+	pg_param_text(&p, r->ek_issuer);
+	pg_param_text(&p, r->ek_manufacturer);
+	pg_param_text(&p, store_outcome_str(r->admitted));
+	pg_param_text(&p, r->error);
+	pg_param_text(&p, r->detail);
+	pg_param_text(&p, r->policy);
+	pg_param_text(&p, r->pcr_digest);
+	pg_param_int(&p, r->reset_count);
+	pg_param_int(&p, r->restart_count);
+	pg_param_text(&p, r->host);
+	pg_param_text(&p, r->token_jti);
+	pg_param_bytes(&p, r->prev_hash, STORE_HASH_LEN);
+	pg_param_bytes(&p, r->hash, STORE_HASH_LEN);
+	if (!send(c, PG_ATTESTATION_INSERT, &p))
+		return err_fail(ERR_UNAVAILABLE, "store: sending a history row failed");
+	if (r->machine_id[0] == '\0')
+		return ERR_OK;
+	struct pg_params m = {0};
+	pg_param_text(&m, r->machine_id);
+	pg_param_text(&m, r->ek_issuer);
+	pg_param_text(&m, r->ek_manufacturer);
+	pg_param_int(&m, r->time);
+	pg_param_text(&m, store_outcome_str(r->admitted));
+	return send(c, PG_MACHINE_SEEN, &m)
+		   ? ERR_OK
+		   : err_fail(ERR_UNAVAILABLE, "store: sending a machine update failed");
+}
+
+/* Phase 1 locks the chain head and consumes the sessions; phase 2 appends
+ * the rows (now that the head and the replays are known), moves the head
+ * and commits. *may_retry stays true while a failure certainly changed
+ * nothing, neither in the database nor in the callers' records. */
+static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may_retry)
+{
+	struct pg_conn *pc = &s->writer_conn;
+	struct phase1 ph = {.batch = batch};
+	struct pg_params p = {0};
+	int64_t now = time(NULL);
+	bool purge = now - s->last_purge >= PG_SESSION_GRACE_S;
+	err_t rc = ERR_OK;
+
+	*may_retry = true;
+	for (struct pg_pending *q = batch; q != NULL; q = q->next)
+		q->result = ERR_OK;
+	if (PQenterPipelineMode(pc->conn) != 1)
+		return pg_fail(pc, "pipeline mode");
+	if (!send(pc->conn, "BEGIN", NULL) || !send(pc->conn, PG_CHAIN_HEAD_LOCK, NULL))
+		rc = pg_fail(pc, "begin");
+	for (struct pg_pending *q = batch; rc == ERR_OK && q != NULL; q = q->next) {
+		struct pg_params sp = {0};
+
+		if (q->session_id == NULL)
+			continue;
+		pg_param_bytes(&sp, q->session_id, 16);
+		pg_param_int(&sp, q->session_expires_at);
+		if (!send(pc->conn, PG_SESSION_CONSUME, &sp))
+			rc = pg_fail(pc, "consume session");
+	}
+	if (rc == ERR_OK && PQpipelineSync(pc->conn) != 1)
+		rc = pg_fail(pc, "sync");
+	if (rc == ERR_OK)
+		rc = pipeline_read(pc, phase1_result, &ph);
+	if (rc == ERR_OK)
+		*may_retry = false; /* the records are written to from here on */
+	for (struct pg_pending *q = batch; rc == ERR_OK && q != NULL; q = q->next) {
+		struct attestation_record *r = q->rec;
+
+		if (q->result == ERR_SESSION_REPLAYED)
+			mark_replayed(r);
+		r->id = ph.head_id + 1;
+		memcpy(r->prev_hash, ph.head_hash, STORE_HASH_LEN);
+		rc = store_row_hash(r, r->hash);
+		if (rc == ERR_OK)
+			rc = send_row(pc->conn, r);
+		ph.head_id = r->id;
+		memcpy(ph.head_hash, r->hash, STORE_HASH_LEN);
+	}
+	if (rc == ERR_OK) {
+		pg_param_int(&p, ph.head_id);
+		pg_param_bytes(&p, ph.head_hash, STORE_HASH_LEN);
+		if (!send(pc->conn, PG_CHAIN_HEAD_SET, &p))
+			rc = pg_fail(pc, "move chain head");
+	}
+	if (rc == ERR_OK && purge) {
+		struct pg_params pp = {0};
+
+		pg_param_int(&pp, now - PG_SESSION_GRACE_S);
+		if (!send(pc->conn, PG_SESSION_PURGE, &pp))
+			rc = pg_fail(pc, "purge sessions");
+	}
+	if (rc == ERR_OK && (!send(pc->conn, "COMMIT", NULL) || PQpipelineSync(pc->conn) != 1))
+		rc = pg_fail(pc, "commit");
+	if (rc == ERR_OK)
+		rc = pipeline_read(pc, NULL, NULL);
+	if (rc == ERR_OK && PQexitPipelineMode(pc->conn) != 1)
+		rc = pg_fail(pc, "pipeline mode");
+	if (rc != ERR_OK) {
+		/* Whatever state the connection is in, dropping it makes the
+		 * server roll the transaction back and the next batch start
+		 * clean on a new connection. */
+		PQfinish(pc->conn);
+		pc->conn = NULL;
+		return rc;
+	}
+	if (purge)
+		s->last_purge = now;
+	return ERR_OK;
+}
+
+/* A batch that failed before its sessions were known changed nothing; it
+ * is tried once more on a fresh connection, which is what a server restart
+ * between two batches needs. A later failure is not retried: COMMIT may
+ * have happened, and the callers get 503 (never a token without a row). */
+static err_t write_with_retry(struct pg_store *s, struct pg_pending *batch)
+{
+	bool may_retry = true;
+	err_t rc = ERR_UNAVAILABLE;
+
+	for (int attempt = 0; attempt < 2 && may_retry; attempt++) {
+		rc = pg_ensure(s, &s->writer_conn);
+		if (rc == ERR_OK)
+			rc = write_batch(s, batch, &may_retry);
+		if (rc == ERR_OK)
+			break;
+	}
+	return rc;
+}
+
+static void *writer_main(void *arg)
+{
+	struct pg_store *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct pg_pending *batch, *last;
+		size_t n = 1;
+		err_t rc;
+
+		while (s->queue_head == NULL && !s->stopping)
+			pthread_cond_wait(&s->work, &s->mu);
+		if (s->queue_head == NULL)
+			break;
+		batch = last = s->queue_head;
+		while (last->next != NULL && n < PG_MAX_BATCH) {
+			last = last->next;
+			n++;
+		}
+		s->queue_head = last->next;
+		if (s->queue_head == NULL)
+			s->queue_tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&s->mu);
+
+		rc = write_with_retry(s, batch);
+		if (rc != ERR_OK)
+			log_error("%s (%zu decisions not recorded)", err_detail(), n);
+
+		pthread_mutex_lock(&s->mu);
+		for (struct pg_pending *p = batch; p != NULL; p = p->next) {
+			if (rc != ERR_OK)
+				p->result = rc;
+			p->done = true;
+		}
+		pthread_cond_broadcast(&s->done);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+err_t store_pg_commit_decision(struct store *base, const uint8_t *session_id,
+			       int64_t session_expires_at, struct attestation_record *rec)
+{
+	struct pg_store *s = (struct pg_store *)base;
+	struct pg_pending p = {session_id, session_expires_at, rec, ERR_OK, false, NULL};
+
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		return err_fail(ERR_UNAVAILABLE, "store is closing");
+	}
+	if (s->queue_tail != NULL)
+		s->queue_tail->next = &p;
+	else
+		s->queue_head = &p;
+	s->queue_tail = &p;
+	pthread_cond_signal(&s->work);
+	while (!p.done)
+		pthread_cond_wait(&s->done, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	if (p.result == ERR_UNAVAILABLE)
+		return err_fail(ERR_UNAVAILABLE, "the decision could not be recorded");
+	if (p.result == ERR_SESSION_REPLAYED)
+		return err_fail(ERR_SESSION_REPLAYED, "session was already used");
+	return p.result;
+}
+
+err_t store_pg_writer_start(struct pg_store *s)
+{
+	s->writer_started = pthread_create(&s->writer, NULL, writer_main, s) == 0;
+	return s->writer_started ? ERR_OK : err_fail(ERR_INTERNAL, "cannot start the store writer");
+}
+
+void store_pg_writer_stop(struct pg_store *s)
+{
+	if (!s->writer_started)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true; /* the writer drains the queue before it exits */
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->writer, NULL);
+	s->writer_started = false;
+}
