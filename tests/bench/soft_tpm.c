@@ -410,6 +410,9 @@ static void synthesize_boot(struct soft_tpm *t)
 	uint8_t data[128], firmware[4096];
 	struct wbuf log, w;
 
+	/* PC Client TPMs reset PCRs 17-22 (the late-launch ones) to all ones. */
+	for (unsigned pcr = 17; pcr <= 22; pcr++)
+		memset(t->pcr[pcr], 0xff, SOFT_SHA256);
 	wbuf_init(&log, t->log, sizeof(t->log));
 	log_spec_id(&log);
 
