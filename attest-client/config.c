@@ -2,6 +2,8 @@
  * so a typo cannot leave a default silently in force. */
 #include "config.h"
 
+#include "conffile.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -9,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err_context.h"
 
 void client_config_defaults(struct client_config *c)
 {
@@ -28,50 +29,14 @@ void client_config_defaults(struct client_config *c)
 
 static err_t set_text(char *dst, const char *key, const char *value)
 {
-	size_t n = strlen(value);
-
-	if (n >= CLIENT_CONFIG_MAX_VALUE)
-		return err_fail(ERR_BAD_REQUEST, "%s: longer than %d bytes", key,
-				CLIENT_CONFIG_MAX_VALUE - 1);
-	memcpy(dst, value, n + 1);
-	return ERR_OK;
-}
-
-static err_t set_flag(bool *dst, const char *key, const char *value)
-{
-	if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
-		*dst = true;
-	else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0)
-		*dst = false;
-	else
-		return err_fail(ERR_BAD_REQUEST, "%s: expected true or false, got '%s'", key,
-				value);
-	return ERR_OK;
-}
-
-/* A decimal (or 0x-prefixed hex, for TPM handles) number in min..max. */
-static err_t set_number(unsigned long *dst, const char *key, const char *value, unsigned long min,
-			unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	if (!isdigit((unsigned char)value[0]))
-		return err_fail(ERR_BAD_REQUEST, "%s: expected a number, got '%s'", key, value);
-	v = strtoul(value, &end, 0);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return err_fail(ERR_BAD_REQUEST, "%s: expected a number in %lu..%lu, got '%s'", key,
-				min, max, value);
-	*dst = v;
-	return ERR_OK;
+	return conffile_string(key, value, dst, CLIENT_CONFIG_MAX_VALUE);
 }
 
 static err_t set_unsigned(unsigned *dst, const char *key, const char *value, unsigned max)
 {
-	unsigned long v;
+	unsigned long long v;
 
-	TRY(set_number(&v, key, value, 0, max));
+	TRY(conffile_number(key, value, 0, max, &v));
 	*dst = (unsigned)v;
 	return ERR_OK;
 }
@@ -96,14 +61,14 @@ static err_t set_alg(enum client_key_alg *dst, const char *key, const char *valu
 
 err_t client_config_set(struct client_config *c, const char *key, const char *value)
 {
-	unsigned long handle;
+	unsigned long long handle;
 
 	if (strcmp(key, "url") == 0)
 		return set_text(c->url, key, value);
 	if (strcmp(key, "ca_bundle") == 0)
 		return set_text(c->ca_bundle, key, value);
 	if (strcmp(key, "insecure_http") == 0)
-		return set_flag(&c->insecure_http, key, value);
+		return conffile_bool(key, value, &c->insecure_http);
 	if (strcmp(key, "tcti") == 0)
 		return set_text(c->tcti, key, value);
 	if (strcmp(key, "token_file") == 0)
@@ -119,7 +84,7 @@ err_t client_config_set(struct client_config *c, const char *key, const char *va
 	if (strcmp(key, "ak_alg") == 0)
 		return set_alg(&c->ak_alg, key, value, false);
 	if (strcmp(key, "ak_handle") == 0) {
-		TRY(set_number(&handle, key, value, PERSISTENT_FIRST, PERSISTENT_LAST));
+		TRY(conffile_number(key, value, PERSISTENT_FIRST, PERSISTENT_LAST, &handle));
 		c->ak_handle = (uint32_t)handle;
 		return ERR_OK;
 	}
@@ -147,60 +112,14 @@ err_t client_config_set(struct client_config *c, const char *key, const char *va
 	return err_fail(ERR_BAD_REQUEST, "unknown option '%s'", key);
 }
 
-static char *strip(char *s)
+static err_t client_config_set_cb(void *ctx, const char *key, const char *value)
 {
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
+	return client_config_set(ctx, key, value);
 }
 
 err_t client_config_load(const char *path, struct client_config *c)
 {
-	/* A value, its key, " = " and the newline fit; longer lines are refused. */
-	char line[CLIENT_CONFIG_MAX_VALUE + 128];
-	char where[ERR_DETAIL_MAX];
-	unsigned lineno = 0;
-	err_t rc = ERR_OK;
-	FILE *f = fopen(path, "re");
-
-	if (f == NULL)
-		return err_fail(errno == ENOENT ? ERR_NOT_FOUND : ERR_BAD_REQUEST, "%s: %s", path,
-				strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *key, *eq;
-
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			rc = err_fail(ERR_BAD_REQUEST, "%s:%u: line too long", path, lineno);
-			goto out;
-		}
-		key = strip(line);
-		if (*key == '\0' || *key == '#')
-			continue;
-		eq = strchr(key, '=');
-		if (eq == NULL) {
-			rc = err_fail(ERR_BAD_REQUEST, "%s:%u: expected 'key = value'", path,
-				      lineno);
-			goto out;
-		}
-		*eq = '\0';
-		rc = client_config_set(c, strip(key), strip(eq + 1));
-		if (rc != ERR_OK) {
-			snprintf(where, sizeof(where), "%s:%u", path, lineno);
-			rc = err_context(rc, where);
-			goto out;
-		}
-	}
-	if (ferror(f))
-		rc = err_fail(ERR_BAD_REQUEST, "%s: read error", path);
-out:
-	fclose(f);
-	return rc;
+	return conffile_load(path, client_config_set_cb, c);
 }
 
 err_t client_config_check(const struct client_config *c, bool need_url)

@@ -12,7 +12,6 @@
 #include <openssl/x509.h>
 
 #include "ekcert.h"
-#include "err_context.h"
 #include "fileio.h"
 #include "log.h"
 #include "templates.h"

@@ -10,7 +10,6 @@
 #include <tss2/tss2_mu.h>
 
 #include "b64.h"
-#include "err_context.h"
 #include "json_util.h"
 
 static err_t oom(void)

@@ -55,6 +55,16 @@ err_t err_fail(err_t e, const char *fmt, ...)
 	return e;
 }
 
+err_t err_context(err_t e, const char *context)
+{
+	char detail[ERR_DETAIL_MAX];
+
+	if (e == ERR_OK)
+		return e;
+	snprintf(detail, sizeof(detail), "%s", err_detail_buf);
+	return err_fail(e, "%s: %s", context, detail);
+}
+
 const char *err_detail(void)
 {
 	return err_detail_buf;

@@ -64,6 +64,10 @@ bool err_from_str(const char *code, err_t *out) WARN_UNUSED;
  * The detail lives until the next err_fail or err_clear on this thread. */
 err_t err_fail(err_t e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Puts "CONTEXT: " in front of the current detail, keeping the code:
+ * `return err_context(parse(buf), path);`. ERR_OK passes through. */
+err_t err_context(err_t e, const char *context);
+
 /* The current thread's last detail ("" when none). */
 const char *err_detail(void);
 

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "conffile.h"
 #include "config.h"
 #include "unit_util.h"
 
@@ -127,7 +128,7 @@ static void test_bad_files_are_refused_naming_line_and_key(void **state)
 
 static void test_overlong_lines_and_values_are_refused(void **state)
 {
-	size_t n = CLIENT_CONFIG_MAX_VALUE + 200;
+	size_t n = CONFFILE_MAX_LINE + 200;
 	char *text = malloc(n + 16);
 	struct client_config c;
 

@@ -124,7 +124,7 @@ static void test_refusals_name_the_line(void **state)
 	assert_non_null(strstr(err_detail(), ":1: expected 'key = value'"));
 	struct config d;
 	config_defaults(&d);
-	assert_int_equal(config_load("/nonexistent/attestd.conf", &d), ERR_BAD_REQUEST);
+	assert_int_equal(config_load("/nonexistent/attestd.conf", &d), ERR_NOT_FOUND);
 }
 
 static void test_loopback(void **state)
