@@ -113,6 +113,19 @@ at_expect() {
 	it_ok "$4"
 }
 
+# at_attest NAME: attest-client against $AT_URL with the TPM of
+# $TPM2TOOLS_TCTI and the boot log $IT_TMP/boot.log; the token goes to
+# $IT_TMP/NAME.token; prints the machine id that /v1/admission reports
+# (sending $GATEWAY_KEY as X-API-Key when set).
+at_attest() {
+	"$(it_build_path attest-client/attest-client)" --url "$AT_URL" --tcti "$TPM2TOOLS_TCTI" \
+		--event-log "$IT_TMP/boot.log" -o "$IT_TMP/$1.token" 2>"$IT_TMP/$1.log" ||
+		{ cat "$IT_TMP/$1.log" >&2; it_fail "attest-client was not admitted by $AT_URL"; }
+	curl -s -D - -o /dev/null -H "Authorization: Bearer $(cat "$IT_TMP/$1.token")" \
+		${GATEWAY_KEY:+-H "X-API-Key: $GATEWAY_KEY"} "$AT_URL/v1/admission" |
+		sed -n 's/^X-Attest-Machine: \([^[:space:]]*\).*/\1/ip'
+}
+
 # at_ctl ARGS...: attestctl against this attestd's store.
 at_ctl() {
 	"$(it_build_path attestd/attestctl)" -c "$AT_CONF" "$@"

@@ -85,17 +85,6 @@ gw_expect_served() {
 	it_ok "$2"
 }
 
-# attest NAME: a token from attest-client against $AT_URL, in
-# $IT_TMP/NAME.token; prints the machine id /v1/admission names for it.
-attest() {
-	"$(it_build_path attest-client/attest-client)" --url "$AT_URL" --tcti "$TPM2TOOLS_TCTI" \
-		--event-log "$IT_TMP/boot.log" -o "$IT_TMP/$1.token" 2>"$IT_TMP/$1.log" ||
-		{ cat "$IT_TMP/$1.log" >&2; it_fail "attest-client was not admitted by $AT_URL"; }
-	curl -s -D - -o /dev/null -H "Authorization: Bearer $(cat "$IT_TMP/$1.token")" \
-		${GATEWAY_KEY:+-H "X-API-Key: $GATEWAY_KEY"} "$AT_URL/v1/admission" |
-		sed -n 's/^X-Attest-Machine: \([^[:space:]]*\).*/\1/ip'
-}
-
 it_swtpm_start phys
 . "$IT_TMP/phys/env"
 "$ATTEST_SOURCE_ROOT/scripts/fake-boot" --out "$IT_TMP/boot.log" --tcti "$TPM2TOOLS_TCTI"
@@ -104,7 +93,7 @@ at_policy "$IT_TMP/policy.json"
 it_step "a gateway in front of attestd's open /v1/admission"
 at_start open "$IT_TMP/policy.json"
 GATEWAY_KEY=
-machine=$(attest open)
+machine=$(at_attest open)
 [[ $machine == sha256:* ]] || it_fail "attestd did not name the machine ($machine)"
 token=$(cat "$IT_TMP/open.token")
 gw_nginx_start gw-open "${AT_URL#http://}" ""
@@ -137,7 +126,7 @@ gw_expect 500 "attestd unreachable: 500, not the service" "$open_gw" "$token"
 it_step "attestd with admission_requires_key: the gateway brings its key"
 at_start keyed "$IT_TMP/policy.json" "admission_requires_key = true"
 GATEWAY_KEY=$(at_ctl apikeys add gateway nginx-test) || it_fail "attestctl apikeys add failed"
-machine=$(attest keyed)
+machine=$(at_attest keyed)
 token=$(cat "$IT_TMP/keyed.token")
 gw_expect 401 "without the key attestd refuses the check itself" "$AT_URL/v1/admission" "$token"
 grep -q '"unauthorized"' "$IT_TMP/body" || { cat "$IT_TMP/body" >&2; it_fail "not unauthorized"; }

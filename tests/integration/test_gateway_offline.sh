@@ -32,16 +32,6 @@ check_refused() {
 	it_ok "$what ($reason)"
 }
 
-# attest NAME: a token from attest-client against $AT_URL, in
-# $IT_TMP/NAME.token; prints the machine id /v1/admission names for it.
-attest() {
-	"$(it_build_path attest-client/attest-client)" --url "$AT_URL" --tcti "$TPM2TOOLS_TCTI" \
-		--event-log "$IT_TMP/boot.log" -o "$IT_TMP/$1.token" 2>"$IT_TMP/$1.log" ||
-		{ cat "$IT_TMP/$1.log" >&2; it_fail "attest-client was not admitted by $AT_URL"; }
-	curl -s -D - -o /dev/null -H "Authorization: Bearer $(cat "$IT_TMP/$1.token")" \
-		"$AT_URL/v1/admission" | sed -n 's/^X-Attest-Machine: \([^[:space:]]*\).*/\1/ip'
-}
-
 # jose MODE ARGS...: tokens and keys an attacker (or this test) can make.
 #   jose jwk KEY.pem KID                  a JWKS with KEY's public key
 #   jose es256 KEY.pem HEADER CLAIMS      HEADER and CLAIMS are JSON texts, kept
@@ -101,11 +91,11 @@ at_policy "$IT_TMP/short.json" 'p["token_ttl"] = 1'
 
 it_step "an attested machine's token, checked against the JWKS file"
 at_start short "$IT_TMP/short.json"
-attest short >/dev/null
+at_attest short >/dev/null
 curl -fsS "$AT_URL/.well-known/jwks.json" >"$IT_TMP/short-jwks.json"
 short_url=$AT_URL
 at_start main "$IT_TMP/policy.json"
-machine=$(attest main)
+machine=$(at_attest main)
 token=$(cat "$IT_TMP/main.token")
 curl -fsS "$AT_URL/.well-known/jwks.json" >"$IT_TMP/jwks.json"
 [[ $machine == sha256:* ]] || it_fail "attestd did not admit the token online ($machine)"
@@ -193,7 +183,7 @@ for ((i = 0; i < 50; i++)); do
 	[ "$(curl -fsS "$AT_URL/.well-known/jwks.json" | grep -o '"kid"' | wc -l)" = 2 ] && break
 	sleep 0.1
 done
-attest rotated >/dev/null
+at_attest rotated >/dev/null
 rotated=$(cat "$IT_TMP/rotated.token")
 [ "$(part 1 "$rotated")" != "$(part 1 "$token")" ] || it_fail "the new token has the old kid"
 cp "$cache" "$IT_TMP/cache-before"
