@@ -11,57 +11,7 @@ it_need_tool nginx curl openssl python3 tpm2_pcrextend
 nginx -V 2>&1 | grep -q -- '--with-http_auth_request_module' ||
 	it_fail "this nginx has no auth_request module (install nginx-light)"
 
-readonly SERVICE_HELLO="hello from the protected service"
-
-# gw_nginx_start NAME ATTESTD_HOST:PORT GATEWAY_KEY: one nginx (own prefix,
-# pid file, logs and temp dirs under $IT_TMP/NAME) serving the gateway
-# template filled in as the README says, and the protected service, which
-# answers with the identity headers it received. Sets $GW_URL.
-gw_nginx_start() {
-	local name=$1 attestd=$2 key=$3 dir gw_port svc_port i
-	dir=$IT_TMP/$name
-	mkdir -p "$dir/temp"
-	gw_port=$(it_free_port)
-	svc_port=$(it_free_port)
-	[[ $key =~ ^[A-Za-z0-9_-]*$ ]] || it_fail "API key '$key' is not base64url"
-	sed -e "s|@LISTEN@|127.0.0.1:$gw_port|" -e "s|@ATTESTD@|$attestd|" \
-		-e "s|@SERVICE@|http://127.0.0.1:$svc_port|" -e "s|@GATEWAY_API_KEY@|$key|" \
-		"$(it_source_path scripts/nginx/attest-gateway.conf)" >"$dir/attest-gateway.conf"
-	! grep -n '@[A-Z_]*@' "$dir/attest-gateway.conf" || it_fail "placeholders left in the template"
-	cat >"$dir/nginx.conf" <<-CONF
-		daemon off;
-		worker_processes 1;
-		pid $dir/nginx.pid;
-		error_log $dir/error.log info;
-		events { worker_connections 64; }
-		http {
-			access_log $dir/access.log;
-			client_body_temp_path $dir/temp/body;
-			proxy_temp_path $dir/temp/proxy;
-			fastcgi_temp_path $dir/temp/fastcgi;
-			uwsgi_temp_path $dir/temp/uwsgi;
-			scgi_temp_path $dir/temp/scgi;
-			include $dir/attest-gateway.conf;
-			server {
-				listen 127.0.0.1:$svc_port;
-				default_type text/plain;
-				return 200 "$SERVICE_HELLO\\nmachine=[\$http_x_attest_machine]\\nauthorization=[\$http_authorization]\\n";
-			}
-		}
-	CONF
-	it_check "nginx accepts the $name gateway configuration" \
-		nginx -t -q -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf"
-	nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" &
-	it_on_exit at_stop $!
-	it_on_exit at_log_on_failure "$dir/error.log"
-	GW_URL=http://127.0.0.1:$gw_port/
-	for ((i = 0; i < 100; i++)); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$GW_URL")" != 000 ] && return 0
-		sleep 0.1
-	done
-	tail -20 "$dir/error.log" >&2
-	it_fail "nginx $name did not come up"
-}
+. "$(dirname "$0")/gateway_lib.sh"
 
 # gw_expect STATUS DESCRIPTION URL TOKEN [CURL ARGS...]: GET URL with the
 # token as a bearer token (none when TOKEN is ""); the body is left in
