@@ -48,10 +48,11 @@
 /* One in this many rows is a refusal. */
 #define FILL_REFUSAL_EVERY 20
 /* Who issued the filled rows' EK certificates (the test PKI's RSA CA). */
-#define FILL_EK_ISSUER "CN=attestd Test TPM EK Intermediate CA RSA,O=attestd test TPM manufacturer,C=DE"
+#define FILL_EK_ISSUER                                                                             \
+	"CN=attestd Test TPM EK Intermediate CA RSA,O=attestd test TPM manufacturer,C=DE"
 #define FILL_EK_MANUFACTURER "id:53544D20"
-#define QUERY_PAGE 100
-#define QUERY_MAX_PATHS 100000
+#define QUERY_PAGE	     100
+#define QUERY_MAX_PATHS	     100000
 
 static void die(const char *what)
 {
@@ -78,7 +79,7 @@ static double wall_now(void)
 /* ---- crypto: the per-attestation ceiling ---- */
 
 struct crypto_case {
-	EVP_PKEY *ek;	     /* RSA-2048 or P-256 */
+	EVP_PKEY *ek;	       /* RSA-2048 or P-256 */
 	EVP_PKEY *ak, *issuer; /* P-256: quote signer, token signer */
 	uint8_t quote[160], quote_sig[80], token[600], token_sig[80], evlog[BENCH_EVLOG_BYTES];
 	size_t quote_sig_len, token_sig_len;
@@ -125,7 +126,8 @@ static void op_quote_verify(struct crypto_case *c)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 
-	if (md == NULL || EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, c->ak, NULL) != 1 ||
+	if (md == NULL ||
+	    EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, c->ak, NULL) != 1 ||
 	    EVP_DigestVerify(md, c->quote_sig, c->quote_sig_len, c->quote, sizeof(c->quote)) != 1)
 		die("ECDSA verify");
 	EVP_MD_CTX_free(md);
@@ -211,13 +213,12 @@ static int cmd_crypto(bool rsa, double seconds)
 	admission_us = us_per_op(seconds, op_token_verify, &c);
 	if (cores < 1)
 		cores = 1;
-	json_t *out = json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:f}", "ek",
-				rsa ? "rsa" : "ecc", "ek_credential_us", ek_us, "quote_verify_us",
-				verify_us, "token_sign_us", token_us, "evlog_sha256_us", hash_us,
-				"per_attestation_us", total, "cores", (json_int_t)cores,
-				"ceiling_per_s", 1e6 * (double)cores / total, "token_verify_us",
-				admission_us, "admission_ceiling_per_s",
-				1e6 * (double)cores / admission_us);
+	json_t *out = json_pack(
+	    "{s:s, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:f}", "ek", rsa ? "rsa" : "ecc",
+	    "ek_credential_us", ek_us, "quote_verify_us", verify_us, "token_sign_us", token_us,
+	    "evlog_sha256_us", hash_us, "per_attestation_us", total, "cores", (json_int_t)cores,
+	    "ceiling_per_s", 1e6 * (double)cores / total, "token_verify_us", admission_us,
+	    "admission_ceiling_per_s", 1e6 * (double)cores / admission_us);
 	json_dumpf(out, stdout, JSON_COMPACT);
 	putchar('\n');
 	json_decref(out);
@@ -289,9 +290,15 @@ static void make_row(struct attestation_record *r, int64_t id, int64_t t, unsign
 /* Binds a row to SQL_ATTESTATION_INSERT, in SQL_ATTESTATION_COLUMNS order. */
 static void insert_row(sqlite3 *db, sqlite3_stmt *st, const struct attestation_record *r)
 {
-	const char *text[] = {r->phase,  r->machine_id, r->ek_issuer,
-			      r->ek_manufacturer, store_outcome_str(r->admitted),
-			      r->error,  r->detail,	r->policy, r->pcr_digest};
+	const char *text[] = {r->phase,
+			      r->machine_id,
+			      r->ek_issuer,
+			      r->ek_manufacturer,
+			      store_outcome_str(r->admitted),
+			      r->error,
+			      r->detail,
+			      r->policy,
+			      r->pcr_digest};
 
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, r->id);
@@ -411,10 +418,10 @@ static int cmd_fill(const char *db_path, long long rows, unsigned machines, cons
 /* The questions of the paths files, in the SQL a point query needs: the
  * (machine_id, id) and (time, id) indexes answer each in index order. */
 #define SQL_BY_MACHINE                                                                             \
-	"SELECT " SQL_ATTESTATION_COLUMNS " FROM attestations WHERE machine_id = ?1"              \
+	"SELECT " SQL_ATTESTATION_COLUMNS " FROM attestations WHERE machine_id = ?1"               \
 	" ORDER BY id LIMIT ?3"
 #define SQL_BY_TIME                                                                                \
-	"SELECT " SQL_ATTESTATION_COLUMNS " FROM attestations WHERE time >= ?1 AND time < ?2"     \
+	"SELECT " SQL_ATTESTATION_COLUMNS " FROM attestations WHERE time >= ?1 AND time < ?2"      \
 	" ORDER BY time, id LIMIT ?3"
 #define SQL_COLUMN_COUNT 17
 
@@ -523,9 +530,12 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"ek", required_argument, NULL, 'e'},	 {"seconds", required_argument, NULL, 's'},
-	    {"rows", required_argument, NULL, 'r'},	 {"machines", required_argument, NULL, 'm'},
-	    {"paths-dir", required_argument, NULL, 'd'}, {"paths", required_argument, NULL, 'p'},
+	    {"ek", required_argument, NULL, 'e'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"rows", required_argument, NULL, 'r'},
+	    {"machines", required_argument, NULL, 'm'},
+	    {"paths-dir", required_argument, NULL, 'd'},
+	    {"paths", required_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *ek = "rsa", *paths_dir = NULL, *paths = NULL;
@@ -563,7 +573,8 @@ int main(int argc, char **argv)
 		return cmd_crypto(strcmp(ek, "rsa") == 0, seconds);
 	if (optind + 2 == argc && strcmp(argv[optind], "fill") == 0 && rows > 0 && machines > 0)
 		return cmd_fill(argv[optind + 1], rows, machines, paths_dir);
-	if (optind + 2 == argc && strcmp(argv[optind], "query") == 0 && paths != NULL && seconds > 0)
+	if (optind + 2 == argc && strcmp(argv[optind], "query") == 0 && paths != NULL &&
+	    seconds > 0)
 		return cmd_query(argv[optind + 1], paths, seconds);
 	return usage();
 }

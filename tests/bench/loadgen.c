@@ -34,7 +34,7 @@
 
 #define LOADGEN_MAX_THREADS 256
 #define LOADGEN_MAX_HEADERS 8
-#define LOADGEN_MAX_PATHS 100000
+#define LOADGEN_MAX_PATHS   100000
 /* Longest path line read from --paths. */
 #define LOADGEN_PATH_MAX 1024
 /* A server answer larger than this is not one of attestd's (a 1000-row
@@ -144,8 +144,8 @@ static void note_failure(struct worker *w, const char *what, long status)
 {
 	w->failed++;
 	if (w->first_error[0] == '\0')
-		snprintf(w->first_error, sizeof(w->first_error), "%s: HTTP %ld %.180s", what, status,
-			 w->response != NULL ? w->response : "");
+		snprintf(w->first_error, sizeof(w->first_error), "%s: HTTP %ld %.180s", what,
+			 status, w->response != NULL ? w->response : "");
 	if (status == 0) {
 		struct timespec pause = {0, LOADGEN_RETRY_PAUSE_NS};
 
@@ -167,7 +167,6 @@ static void note_success(struct worker *w, double seconds)
 	w->latency[w->nlatency++] = seconds;
 	w->ok++;
 }
-
 
 /* A JSON string of the standard base64 of p[0..n). */
 static json_t *b64_json(const uint8_t *p, size_t n)
@@ -214,9 +213,10 @@ static void prepare_machine(struct worker *w)
 			 host);
 	/* The intermediate goes along, as attest-client sends what the TPM's
 	 * NV chain indices hold. */
-	if (body == NULL || (w->sh->opt->send_chain &&
-			     json_object_set_new(body, "ek_chain",
-						 json_pack("[o]", b64_json(chain, chain_len))) != 0))
+	if (body == NULL ||
+	    (w->sh->opt->send_chain &&
+	     json_object_set_new(body, "ek_chain", json_pack("[o]", b64_json(chain, chain_len))) !=
+		 0))
 		die("out of memory");
 	w->challenge_body = dump(body);
 	/* Base64 needs no JSON escaping, so the log is pasted in as text once
@@ -247,10 +247,10 @@ static char *quote_body(struct worker *w, const char *session, const uint8_t *se
 		if (json_object_set_new(values, index, json_string(hex)) != 0)
 			die("out of memory");
 	}
-	char *head = dump(json_pack("{s:s, s:o, s:o, s:o, s:{s:o}}", "session", session, "secret",
-				    b64_json(secret, secret_len), "quote",
-				    b64_json(attest, attest_len), "signature",
-				    b64_json(sig, sig_len), "pcrs", "sha256", values));
+	char *head =
+	    dump(json_pack("{s:s, s:o, s:o, s:o, s:{s:o}}", "session", session, "secret",
+			   b64_json(secret, secret_len), "quote", b64_json(attest, attest_len),
+			   "signature", b64_json(sig, sig_len), "pcrs", "sha256", values));
 	size_t head_len = strlen(head) - 1; /* without its closing brace */
 	char *body = realloc(head, head_len + w->quote_tail_len + 1);
 
@@ -309,8 +309,8 @@ static void attest_once(struct worker *w)
 		goto out;
 	}
 	soft_tpm_quote(w->tpm, nonce, sel.mask, attest, &attest_len, sig, &sig_len);
-	body = quote_body(w, session, secret, secret_len, attest, attest_len, sig, sig_len,
-			  sel.mask);
+	body =
+	    quote_body(w, session, secret, secret_len, attest, attest_len, sig, sig_len, sel.mask);
 	status = request(w, "/v1/attest/quote", body);
 	if (status != 200) {
 		note_failure(w, "quote", status);
@@ -443,8 +443,8 @@ static double cpu_seconds_of(long pid)
 	p = fgets(line, sizeof(line), f);
 	fclose(f);
 	if (p == NULL || (p = strrchr(line, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) !=
-		2)
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+		   &stime) != 2)
 		return -1;
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }

@@ -35,7 +35,7 @@
 #define SOFT_DB_ENTRIES 40
 /* EK certificates of real parts are valid for 10-30 years. */
 #define SOFT_EK_CERT_DAYS 3650
-#define SOFT_SHA256 32
+#define SOFT_SHA256	  32
 
 /* TCG EK Credential Profile: the L-1/L-2 templates' authPolicy, PolicyA
  * (PolicySecret(TPM_RH_ENDORSEMENT)) with SHA-256. */
@@ -54,41 +54,36 @@ static const uint8_t signature_owner[16] = {0xbd, 0x9a, 0xfa, 0x77, 0x59, 0x03, 
 
 /* The EK certificate extensions of scripts/swtpm-fixture (TCG EK Credential
  * Profile: critical SAN directoryName with tpmManufacturer/Model/Version,
- * EKU tcg-kp-EKCertificate, tpmSpecification in subjectDirectoryAttributes).
+ * EKU tcg-kp-EKCertificate, tpmSpecification in subjectDirectoryAttributes):
+ * section ek for both key types, ek_rsa or ek_ecc for the key usage.
  * openssl drops a name's text up to its first '.', hence "1." before each
  * OID of the directory name. */
-static const char ek_extensions[] =
-    "[ek_rsa]\n"
-    "keyUsage = critical, keyEncipherment\n"
-    "extendedKeyUsage = 2.23.133.8.1\n"
-    "basicConstraints = critical, CA:FALSE\n"
-    "subjectAltName = critical, dirName:tpm_device\n"
-    "authorityKeyIdentifier = keyid\n"
-    "certificatePolicies = 2.5.29.32.0\n"
-    "2.5.29.9 = ASN1:SEQUENCE:subject_directory_attributes\n"
-    "[ek_ecc]\n"
-    "keyUsage = critical, keyAgreement\n"
-    "extendedKeyUsage = 2.23.133.8.1\n"
-    "basicConstraints = critical, CA:FALSE\n"
-    "subjectAltName = critical, dirName:tpm_device\n"
-    "authorityKeyIdentifier = keyid\n"
-    "certificatePolicies = 2.5.29.32.0\n"
-    "2.5.29.9 = ASN1:SEQUENCE:subject_directory_attributes\n"
-    "[tpm_device]\n"
-    "1.2.23.133.2.1 = " SOFT_TPM_MANUFACTURER "\n"
-    "1.2.23.133.2.2 = " SOFT_TPM_MODEL "\n"
-    "1.2.23.133.2.3 = " SOFT_TPM_VERSION "\n"
-    "[subject_directory_attributes]\n"
-    "tpm_specification = SEQUENCE:tpm_specification_attribute\n"
-    "[tpm_specification_attribute]\n"
-    "type = OID:2.23.133.2.16\n"
-    "values = SET:tpm_specification_values\n"
-    "[tpm_specification_values]\n"
-    "value = SEQUENCE:tpm_specification\n"
-    "[tpm_specification]\n"
-    "family = UTF8:2.0\n"
-    "level = INT:0\n"
-    "revision = INT:159\n";
+static const char ek_extensions[] = "[ek]\n"
+				    "extendedKeyUsage = 2.23.133.8.1\n"
+				    "basicConstraints = critical, CA:FALSE\n"
+				    "subjectAltName = critical, dirName:tpm_device\n"
+				    "authorityKeyIdentifier = keyid\n"
+				    "certificatePolicies = 2.5.29.32.0\n"
+				    "2.5.29.9 = ASN1:SEQUENCE:subject_directory_attributes\n"
+				    "[ek_rsa]\n"
+				    "keyUsage = critical, keyEncipherment\n"
+				    "[ek_ecc]\n"
+				    "keyUsage = critical, keyAgreement\n"
+				    "[tpm_device]\n"
+				    "1.2.23.133.2.1 = " SOFT_TPM_MANUFACTURER "\n"
+				    "1.2.23.133.2.2 = " SOFT_TPM_MODEL "\n"
+				    "1.2.23.133.2.3 = " SOFT_TPM_VERSION "\n"
+				    "[subject_directory_attributes]\n"
+				    "tpm_specification = SEQUENCE:tpm_specification_attribute\n"
+				    "[tpm_specification_attribute]\n"
+				    "type = OID:2.23.133.2.16\n"
+				    "values = SET:tpm_specification_values\n"
+				    "[tpm_specification_values]\n"
+				    "value = SEQUENCE:tpm_specification\n"
+				    "[tpm_specification]\n"
+				    "family = UTF8:2.0\n"
+				    "level = INT:0\n"
+				    "revision = INT:159\n";
 
 struct soft_tpm {
 	EVP_PKEY *ek_key, *ak_key;
@@ -141,11 +136,12 @@ static size_t to_der(X509 *x, uint8_t **out)
 static void issue_ek_cert(struct soft_tpm *t, enum soft_ek_type type, const char *pki_dir)
 {
 	bool rsa = type == SOFT_EK_RSA;
-	X509 *ca = read_pem(pki_dir, rsa ? "intermediates/rsa-intermediate.pem"
-					 : "intermediates/ecc-intermediate.pem", false);
-	EVP_PKEY *ca_key =
-	    read_pem(pki_dir, rsa ? "private/rsa-intermediate.key" : "private/ecc-intermediate.key",
-		     true);
+	X509 *ca = read_pem(pki_dir,
+			    rsa ? "intermediates/rsa-intermediate.pem"
+				: "intermediates/ecc-intermediate.pem",
+			    false);
+	EVP_PKEY *ca_key = read_pem(
+	    pki_dir, rsa ? "private/rsa-intermediate.key" : "private/ecc-intermediate.key", true);
 	BIO *text = BIO_new_mem_buf(ek_extensions, -1);
 	CONF *conf = NCONF_new_ex(NULL, NULL);
 	X509 *cert = X509_new();
@@ -156,7 +152,8 @@ static void issue_ek_cert(struct soft_tpm *t, enum soft_ek_type type, const char
 
 	/* Subject empty, as on STMicro parts; the SAN names the TPM. */
 	if (text == NULL || conf == NULL || cert == NULL || empty == NULL || serial == NULL ||
-	    NCONF_load_bio(conf, text, &errline) != 1 || X509_set_version(cert, X509_VERSION_3) != 1 ||
+	    NCONF_load_bio(conf, text, &errline) != 1 ||
+	    X509_set_version(cert, X509_VERSION_3) != 1 ||
 	    BN_rand(serial, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
 	    BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert)) == NULL ||
 	    X509_set_issuer_name(cert, X509_get_subject_name(ca)) != 1 ||
@@ -168,6 +165,7 @@ static void issue_ek_cert(struct soft_tpm *t, enum soft_ek_type type, const char
 	X509V3_set_ctx(&ctx, ca, cert, NULL, NULL, 0);
 	X509V3_set_nconf(&ctx, conf);
 	if (X509V3_EXT_add_nconf(conf, &ctx, rsa ? "ek_rsa" : "ek_ecc", cert) != 1 ||
+	    X509V3_EXT_add_nconf(conf, &ctx, "ek", cert) != 1 ||
 	    X509_sign(cert, ca_key, EVP_sha256()) <= 0)
 		die("EK certificate extensions and signature");
 	t->ek_cert_len = to_der(cert, &t->ek_cert);
@@ -397,8 +395,8 @@ static void log_image(struct soft_tpm *t, struct wbuf *log, const char *file, co
 static void log_text(struct soft_tpm *t, struct wbuf *log, uint32_t pcr, uint32_t type,
 		     const char *text, const char *measured)
 {
-	log_event(t, log, pcr, type, (const uint8_t *)text, strlen(text),
-		  (const uint8_t *)measured, measured != NULL ? strlen(measured) : 0);
+	log_event(t, log, pcr, type, (const uint8_t *)text, strlen(text), (const uint8_t *)measured,
+		  measured != NULL ? strlen(measured) : 0);
 }
 
 /* A physical UEFI machine's boot as scripts/fake-boot plays it, with Secure
@@ -439,8 +437,7 @@ static void synthesize_boot(struct soft_tpm *t)
 		log_event(t, &log, pcr, EV_SEPARATOR, separator, sizeof(separator), NULL, 0);
 	log_image(t, &log, "\\EFI\\debian\\shimx64.efi", "shim 15.8");
 	log_image(t, &log, "\\EFI\\debian\\grubx64.efi", "grub 2.06");
-	log_text(t, &log, 8, EV_IPL, "grub_cmd: linux /boot/vmlinuz root=/dev/sda2 ro quiet",
-		 NULL);
+	log_text(t, &log, 8, EV_IPL, "grub_cmd: linux /boot/vmlinuz root=/dev/sda2 ro quiet", NULL);
 	log_text(t, &log, 9, EV_IPL, "/boot/vmlinuz", "kernel image");
 	log_text(t, &log, 5, EV_EFI_ACTION, "Exit Boot Services Invocation", NULL);
 	log_text(t, &log, 5, EV_EFI_ACTION, "Exit Boot Services Returned with Success", NULL);
@@ -464,7 +461,8 @@ struct soft_tpm *soft_tpm_new(enum soft_ek_type type, const char *pki_dir)
 	ek_pub.authPolicy.size = sizeof(policy_a_sha256);
 	memcpy(ek_pub.authPolicy.buffer, policy_a_sha256, sizeof(policy_a_sha256));
 	soft_ak_public(t->ak_key, TPM2_ALG_ECDSA, &ak_pub);
-	if (tpm_ek_load(&ek_pub, &t->ek) != ERR_OK || tpm_object_name(&ak_pub, &t->ak_name) != ERR_OK)
+	if (tpm_ek_load(&ek_pub, &t->ek) != ERR_OK ||
+	    tpm_object_name(&ak_pub, &t->ak_name) != ERR_OK)
 		die("EK load or AK name");
 	t->ek_pub_len = soft_marshal_public(&ek_pub, t->ek_pub, sizeof(t->ek_pub));
 	t->ak_pub_len = soft_marshal_public(&ak_pub, t->ak_pub, sizeof(t->ak_pub));

@@ -20,14 +20,14 @@
 /* What the EK certificate's TCG subject alternative name says: an STMicro
  * part, as scripts/swtpm-fixture writes it, so nothing looks virtual. */
 #define SOFT_TPM_MANUFACTURER "id:53544D20"
-#define SOFT_TPM_MODEL "ST33HTPHAHD4"
-#define SOFT_TPM_VERSION "id:00010102"
+#define SOFT_TPM_MODEL	      "ST33HTPHAHD4"
+#define SOFT_TPM_VERSION      "id:00010102"
 
 /* The PCRs a default policy quotes: sha256:0-7. */
 #define SOFT_TPM_PCR_MASK 0xffu
 
 /* Largest wire forms soft_tpm_quote writes. */
-#define SOFT_TPM_ATTEST_MAX sizeof(TPMS_ATTEST)
+#define SOFT_TPM_ATTEST_MAX    sizeof(TPMS_ATTEST)
 #define SOFT_TPM_SIGNATURE_MAX sizeof(TPMT_SIGNATURE)
 
 enum soft_ek_type { SOFT_EK_RSA, SOFT_EK_ECC };

@@ -33,7 +33,8 @@ static int make_pki(void **state)
 
 	(void)state;
 	if (src == NULL || build == NULL) {
-		fprintf(stderr, "ATTEST_SOURCE_ROOT and ATTEST_BUILD_ROOT must be set (meson test)\n");
+		fprintf(stderr,
+			"ATTEST_SOURCE_ROOT and ATTEST_BUILD_ROOT must be set (meson test)\n");
 		return -1;
 	}
 	snprintf(pki_dir, sizeof(pki_dir), "%s/test-pki", build);
@@ -55,11 +56,11 @@ static struct policy *default_policy_with_test_pki(void)
 	assert_non_null(p);
 	ek = json_object_get(p, "ek");
 	snprintf(path, sizeof(path), "%s/roots", pki_dir);
-	assert_int_equal(json_array_append_new(json_object_get(ek, "trust_anchors"), json_string(path)),
-			 0);
+	assert_int_equal(
+	    json_array_append_new(json_object_get(ek, "trust_anchors"), json_string(path)), 0);
 	snprintf(path, sizeof(path), "%s/intermediates", pki_dir);
-	assert_int_equal(json_array_append_new(json_object_get(ek, "intermediates"), json_string(path)),
-			 0);
+	assert_int_equal(
+	    json_array_append_new(json_object_get(ek, "intermediates"), json_string(path)), 0);
 	text = json_dumps(p, 0);
 	assert_non_null(text);
 	assert_int_equal(policy_load_json(text, strlen(text), base, &policy), ERR_OK);
@@ -158,9 +159,9 @@ static void activation(enum soft_ek_type type)
 				       &out_len));
 
 	/* Tampered, truncated or padded blobs open nothing. */
-	assert_int_equal(tpm_make_credential(&m.verdict.ek, &m.verdict.ak_name, secret,
-					     sizeof(secret), &cred),
-			 ERR_OK);
+	assert_int_equal(
+	    tpm_make_credential(&m.verdict.ek, &m.verdict.ak_name, secret, sizeof(secret), &cred),
+	    ERR_OK);
 	cred.id_object[cred.id_object_len - 1] ^= 0x80;
 	assert_false(soft_tpm_activate(m.tpm, cred.id_object, cred.id_object_len,
 				       cred.encrypted_secret, cred.encrypted_secret_len, out,
@@ -204,16 +205,17 @@ static void test_quote_and_boot_pass_the_default_policy(void **state)
 	(void)state;
 	challenge(&m, SOFT_EK_RSA);
 	assert_int_equal(m.policy->pcr_selection.mask, SOFT_TPM_PCR_MASK);
-	*bank = (struct pcr_bank){.alg = TPM2_ALG_SHA256, .digest_len = 32,
-				  .present = SOFT_TPM_PCR_MASK};
+	*bank = (struct pcr_bank){
+	    .alg = TPM2_ALG_SHA256, .digest_len = 32, .present = SOFT_TPM_PCR_MASK};
 	for (unsigned i = 0; i < 8; i++)
 		memcpy(bank->value[i], soft_tpm_pcr_sha256(m.tpm, i), 32);
 	log = soft_tpm_event_log(m.tpm, &log_len);
 	/* NOTES-performance.md prices a 30 KB log. */
 	assert_in_range(log_len, 25 * 1024, 40 * 1024);
 	soft_tpm_quote(m.tpm, nonce, SOFT_TPM_PCR_MASK, attest, &attest_len, sig, &sig_len);
-	struct quote_evidence e = {attest, attest_len, sig,	    sig_len, &m.ak_pub,
-				   nonce,  &m.policy->pcr_selection, &pcrs,   log,	 log_len};
+	struct quote_evidence e = {
+	    attest, attest_len, sig,	sig_len, &m.ak_pub, nonce, &m.policy->pcr_selection,
+	    &pcrs,  log,	log_len};
 	assert_int_equal(eval_quote(m.policy, &e, &v), ERR_OK);
 
 	/* A TPM's clock runs on between two quotes. */
