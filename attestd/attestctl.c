@@ -16,6 +16,7 @@ static const struct ctl_command ctl_commands[] = {
 	{"report", "the monthly audit report (Markdown, HTML or CSV)", ctl_report_run},
 	{"keys", "rotate the token signing key", ctl_keys_run},
 	{"apikeys", "create API keys for gateways, auditors and admins", ctl_apikeys_run},
+	{"db", "migrate the store's schema; copy a sqlite history to PostgreSQL", ctl_db_run},
 	{NULL, NULL, NULL},
 };
 

@@ -50,5 +50,6 @@ int ctl_audit_run(int argc, char **argv);    /* ctl_audit.c */
 int ctl_history_run(int argc, char **argv);  /* ctl_audit.c */
 int ctl_report_run(int argc, char **argv);   /* ctl_report.c */
 int ctl_ek_run(int argc, char **argv);       /* ctl_ek.c */
+int ctl_db_run(int argc, char **argv);       /* ctl_db.c */
 
 #endif

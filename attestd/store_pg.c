@@ -57,6 +57,27 @@ int pg_param_bytes(struct pg_params *p, const uint8_t *b, size_t len)
 	return param_add(p, (const char *)b, (int)len, 1);
 }
 
+void pg_params_record(struct pg_params *p, const struct attestation_record *r)
+{
+	pg_param_int(p, r->id);
+	pg_param_int(p, r->time);
+	pg_param_text(p, r->phase);
+	pg_param_text(p, r->machine_id);
+	pg_param_text(p, r->ek_issuer);
+	pg_param_text(p, r->ek_manufacturer);
+	pg_param_text(p, store_outcome_str(r->admitted));
+	pg_param_text(p, r->error);
+	pg_param_text(p, r->detail);
+	pg_param_text(p, r->policy);
+	pg_param_text(p, r->pcr_digest);
+	pg_param_int(p, r->reset_count);
+	pg_param_int(p, r->restart_count);
+	pg_param_text(p, r->host);
+	pg_param_text(p, r->token_jti);
+	pg_param_bytes(p, r->prev_hash, STORE_HASH_LEN);
+	pg_param_bytes(p, r->hash, STORE_HASH_LEN);
+}
+
 int64_t pg_col_int64(const PGresult *r, int row, int col)
 {
 	const uint8_t *v = (const uint8_t *)PQgetvalue(r, row, col);

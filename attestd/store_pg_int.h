@@ -74,6 +74,9 @@ int pg_param_text(struct pg_params *p, const char *s);
 int pg_param_int(struct pg_params *p, int64_t v);
 int pg_param_bytes(struct pg_params *p, const uint8_t *b, size_t len);
 
+/* The 17 parameters of PG_ATTESTATION_INSERT, in column order. */
+void pg_params_record(struct pg_params *p, const struct attestation_record *r);
+
 /* Binary result columns, checked against their expected sizes: a column
  * of the wrong length reads as 0 / "" / zero bytes. */
 int64_t pg_col_int64(const PGresult *r, int row, int col);

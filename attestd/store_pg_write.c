@@ -121,23 +121,7 @@ static err_t send_row(PGconn *c, const struct attestation_record *r)
 {
 	struct pg_params p = {0};
 
-	pg_param_int(&p, r->id);
-	pg_param_int(&p, r->time);
-	pg_param_text(&p, r->phase);
-	pg_param_text(&p, r->machine_id);
-	pg_param_text(&p, r->ek_issuer);
-	pg_param_text(&p, r->ek_manufacturer);
-	pg_param_text(&p, store_outcome_str(r->admitted));
-	pg_param_text(&p, r->error);
-	pg_param_text(&p, r->detail);
-	pg_param_text(&p, r->policy);
-	pg_param_text(&p, r->pcr_digest);
-	pg_param_int(&p, r->reset_count);
-	pg_param_int(&p, r->restart_count);
-	pg_param_text(&p, r->host);
-	pg_param_text(&p, r->token_jti);
-	pg_param_bytes(&p, r->prev_hash, STORE_HASH_LEN);
-	pg_param_bytes(&p, r->hash, STORE_HASH_LEN);
+	pg_params_record(&p, r);
 	if (!send(c, PG_ATTESTATION_INSERT, &p))
 		return err_fail(ERR_UNAVAILABLE, "store: sending a history row failed");
 	if (r->machine_id[0] == '\0')
