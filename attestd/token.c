@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -33,7 +34,23 @@ struct token_key {
 	uint8_t y[P256_COORD];
 };
 
+/* Verified tokens, so a gateway asking about the same token on every
+ * request costs a hash and a lookup instead of an ECDSA verification.
+ * Direct-mapped by the key hash; a collision just evicts. Only tokens whose
+ * signature, issuer and audience checked out are stored; their times are
+ * checked on every hit. */
+#define TOKEN_CACHE_SLOTS 8192
+#define TOKEN_CACHE_LOCKS 64
+
+struct token_cache_slot {
+	bool used;
+	uint8_t key[32]; /* SHA-256 of iss, aud and the token */
+	struct token_claims claims;
+};
+
 struct token_keys {
+	pthread_mutex_t cache_locks[TOKEN_CACHE_LOCKS];
+	struct token_cache_slot cache[TOKEN_CACHE_SLOTS];
 	pthread_rwlock_t lock;
 	char dir[4096];
 	struct token_key keys[TOKEN_MAX_KEYS];
@@ -288,6 +305,8 @@ err_t token_keys_open(const char *dir, struct token_keys **out)
 		return err_fail(ERR_BAD_REQUEST, "token key directory path too long");
 	}
 	pthread_rwlock_init(&k->lock, NULL);
+	for (size_t i = 0; i < TOKEN_CACHE_LOCKS; i++)
+		pthread_mutex_init(&k->cache_locks[i], NULL);
 	rc = ensure_dir(dir);
 	if (rc == ERR_OK) {
 		struct timespec unused;
@@ -312,6 +331,8 @@ void token_keys_free(struct token_keys *k)
 		return;
 	keys_clear(k);
 	pthread_rwlock_destroy(&k->lock);
+	for (size_t i = 0; i < TOKEN_CACHE_LOCKS; i++)
+		pthread_mutex_destroy(&k->cache_locks[i]);
 	free(k);
 }
 
@@ -512,8 +533,8 @@ static const struct token_key *find_key(struct token_keys *k, const char *kid)
 	return NULL;
 }
 
-err_t token_verify(struct token_keys *k, const char *token, size_t len, const char *iss,
-		   const char *aud, int64_t now, struct token_claims *out)
+static err_t verify_uncached(struct token_keys *k, const char *token, size_t len, const char *iss,
+			     const char *aud, int64_t now, struct token_claims *out)
 {
 	const char *dot1, *dot2;
 	json_t *header = NULL, *claims = NULL;
@@ -600,4 +621,58 @@ out:
 	json_decref(header);
 	json_decref(claims);
 	return rc == ERR_OK ? rc : err_fail(rc, "%s", why);
+}
+
+static bool cache_key(const char *token, size_t len, const char *iss, const char *aud,
+		      uint8_t key[static 32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+		  EVP_DigestUpdate(md, iss, strlen(iss) + 1) == 1 &&
+		  EVP_DigestUpdate(md, aud, strlen(aud) + 1) == 1 &&
+		  EVP_DigestUpdate(md, token, len) == 1 && EVP_DigestFinal_ex(md, key, NULL) == 1;
+
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+static size_t cache_slot(const uint8_t key[static 32])
+{
+	return ((size_t)key[0] << 8 | key[1]) % TOKEN_CACHE_SLOTS;
+}
+
+err_t token_verify(struct token_keys *k, const char *token, size_t len, const char *iss,
+		   const char *aud, int64_t now, struct token_claims *out)
+{
+	uint8_t key[32];
+	size_t slot;
+	pthread_mutex_t *lock;
+	bool hit = false;
+	err_t rc;
+
+	if (len == 0 || len > TOKEN_MAX_LEN || !cache_key(token, len, iss, aud, key))
+		return verify_uncached(k, token, len, iss, aud, now, out);
+	slot = cache_slot(key);
+	lock = &k->cache_locks[slot % TOKEN_CACHE_LOCKS];
+	pthread_mutex_lock(lock);
+	if (k->cache[slot].used && CRYPTO_memcmp(k->cache[slot].key, key, sizeof(key)) == 0) {
+		*out = k->cache[slot].claims;
+		hit = true;
+	}
+	pthread_mutex_unlock(lock);
+	if (hit) {
+		if (now >= out->exp || now < out->nbf)
+			return err_fail(ERR_TOKEN_EXPIRED, "%s",
+					now >= out->exp ? "token expired" : "token not yet valid");
+		return ERR_OK;
+	}
+	rc = verify_uncached(k, token, len, iss, aud, now, out);
+	if (rc == ERR_OK) {
+		pthread_mutex_lock(lock);
+		k->cache[slot].used = true;
+		memcpy(k->cache[slot].key, key, sizeof(key));
+		k->cache[slot].claims = *out;
+		pthread_mutex_unlock(lock);
+	}
+	return rc;
 }
