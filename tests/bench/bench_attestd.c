@@ -365,7 +365,10 @@ static int cmd_fill(const char *db_path, long long rows, unsigned machines, cons
 	    sqlite3_prepare_v2(db, SQL_ATTESTATION_INSERT, -1, &insert, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, SQL_MACHINE_SEEN, -1, &seen, NULL) != SQLITE_OK)
 		die(sqlite3_errmsg(db));
+	/* Appending to an existing history continues its chain. */
 	if (sqlite3_step(head) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(head, 1) != STORE_HASH_LEN)
+			die("the chain head has no hash");
 		head_id = sqlite3_column_int64(head, 0);
 		memcpy(head_hash, sqlite3_column_blob(head, 1), STORE_HASH_LEN);
 	}
