@@ -127,6 +127,15 @@ err_t pg_fail(struct pg_conn *pc, const char *what)
 	return err_fail(ERR_UNAVAILABLE, "store: %s: %s", what, msg);
 }
 
+/* The server's notices ("relation already exists, skipping" from the
+ * idempotent schema set-up) are not operator news; libpq would print them
+ * to stderr. */
+static void notice_to_debug_log(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("store: PostgreSQL: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 static err_t pg_connect(const char *conninfo, struct pg_conn *pc)
 {
 	/* conninfo comes last and is expanded in place, so what the operator
@@ -139,6 +148,7 @@ static err_t pg_connect(const char *conninfo, struct pg_conn *pc)
 		return err_fail(ERR_UNAVAILABLE, "store: out of memory connecting");
 	if (PQstatus(pc->conn) != CONNECTION_OK)
 		return pg_fail(pc, "connect");
+	PQsetNoticeProcessor(pc->conn, notice_to_debug_log, NULL);
 	return ERR_OK;
 }
 
