@@ -4,8 +4,9 @@
 #   e2e_kernel                          # $E2E_KERNEL, $E2E_KVER
 #   e2e_tls                             # $E2E_TLS_CERT/_KEY for 10.0.2.2
 #   e2e_swtpm_for_qemu vm [--stock]     # $E2E_TPM_SOCK, $IT_TMP/vm/env
-#   e2e_initramfs img CONF_DIR          # mkinitramfs with the shipped hook
+#   e2e_initramfs img CONF_DIR [STAGE]  # mkinitramfs with the shipped hook
 #   e2e_boot vm img [--halt-on TEXT]    # $E2E_SERIAL; qemu stopped at exit
+#   e2e_boot vm img --root              # the same with a root file system
 #
 # The VM is qemu (TCG) with OVMF, a swtpm as its TPM and user networking,
 # in which 10.0.2.2 is the host's loopback; it boots the installed Debian
@@ -76,24 +77,27 @@ e2e_swtpm_for_qemu() {
 		--daemon || it_fail "swtpm for qemu did not start"
 }
 
-# e2e_initramfs OUT CONF_DIR: runs mkinitramfs with a private configuration
-# holding the shipped hook (scripts/initramfs-tools/hooks/attest) and boot
-# script (scripts/initramfs-tools/scripts/init-premount/attest) exactly as
-# an administrator installs them, plus tests/e2e/initramfs-report, which
-# prints the outcome and powers off. CONF_DIR becomes /etc/attest-client.
+# e2e_initramfs OUT CONF_DIR [STAGE]: runs mkinitramfs with a private
+# configuration holding the shipped hook (scripts/initramfs-tools/hooks/attest)
+# and boot script (scripts/initramfs-tools/scripts/init-premount/attest)
+# exactly as an administrator installs them, plus tests/e2e/initramfs-report,
+# which prints the outcome and powers off, at the same STAGE as boot.conf's
+# (premount, or bottom: after the root file system is mounted). CONF_DIR
+# becomes /etc/attest-client.
 e2e_initramfs() {
-	local out=$1 conf=$2 mk=$IT_TMP/initramfs-tools
+	local out=$1 conf=$2 stage=${3:-premount} mk=$IT_TMP/initramfs-tools
 	it_need_tool mkinitramfs
 	rm -rf "$mk"
-	mkdir -p "$mk/hooks" "$mk/scripts/init-premount" "$mk/conf.d"
-	# Only what the VM needs: its network card (qemu's e1000) as a module.
+	mkdir -p "$mk/hooks" "$mk/scripts/init-premount" "$mk/scripts/init-$stage" "$mk/conf.d"
+	# Only what the VM needs, as modules: its network card (qemu's e1000)
+	# and, to mount a root file system, virtio disks and ext4.
 	printf 'MODULES=list\nBUSYBOX=y\nCOMPRESS=gzip\n' >"$mk/initramfs.conf"
-	echo e1000 >"$mk/modules"
+	printf '%s\n' e1000 virtio_pci virtio_blk ext4 >"$mk/modules"
 	install -m 755 "$(it_source_path scripts/initramfs-tools/hooks/attest)" "$mk/hooks/attest"
 	install -m 755 "$(it_source_path scripts/initramfs-tools/scripts/init-premount/attest)" \
 		"$mk/scripts/init-premount/attest"
 	install -m 755 "$(it_source_path tests/e2e/initramfs-report)" \
-		"$mk/scripts/init-premount/initramfs-report"
+		"$mk/scripts/init-$stage/initramfs-report"
 	ATTEST_CLIENT_BIN=$(it_build_path attest-client/attest-client) \
 		ATTEST_BOOT_BIN=$(it_source_path scripts/attest-boot) \
 		ATTEST_CONF_DIR=$conf \
@@ -103,17 +107,25 @@ e2e_initramfs() {
 	}
 }
 
-# e2e_boot NAME IMAGE [--halt-on TEXT]: boots the VM; the serial console goes
-# to $E2E_SERIAL. Returns when the VM powers off, or, with --halt-on, once
-# TEXT has been on the console for E2E_HALT_WATCH_S seconds (the VM is then
-# stopped); fails on the time limit.
+# e2e_boot NAME IMAGE [--halt-on TEXT | --root]: boots the VM; the serial
+# console goes to $E2E_SERIAL. Returns when the VM powers off, or, with
+# --halt-on, once TEXT has been on the console for E2E_HALT_WATCH_S seconds
+# (the VM is then stopped); fails on the time limit. --root gives the VM an
+# empty ext4 root file system, which the initramfs mounts (read-only).
 e2e_boot() {
-	local name=$1 image=$2 halt_on='' dir pid i waited=''
-	[ "${3:-}" = --halt-on ] && halt_on=$4
+	local name=$1 image=$2 halt_on='' dir pid i waited='' root=()
+	case ${3:-} in
+	--halt-on) halt_on=$4 ;;
+	--root) root=(-drive "if=virtio,format=raw,file=$IT_TMP/$name/root.img") ;;
+	esac
 	dir=$IT_TMP/$name
 	mkdir -p "$dir"
 	E2E_SERIAL=$dir/serial.log
 	install -m 644 "$E2E_OVMF_VARS" "$dir/ovmf-vars.fd"
+	if [ ${#root[@]} -gt 0 ]; then
+		truncate -s 16M "$dir/root.img" || it_fail "cannot make the root disk"
+		mkfs.ext4 -q -F "$dir/root.img" || it_fail "cannot make the root file system"
+	fi
 	# -cpu max: RDRAND seeds the guest's RNG at once; without it the
 	# client's first getrandom() waits ~15 s for jitter entropy under TCG.
 	qemu-system-x86_64 -machine q35 -cpu max -m 512 -smp 1 \
@@ -123,8 +135,8 @@ e2e_boot() {
 		-chardev "socket,id=chrtpm,path=$E2E_TPM_SOCK" \
 		-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
 		-netdev user,id=net0 -device e1000,netdev=net0 \
-		-kernel "$E2E_KERNEL" -initrd "$image" \
-		-append "console=ttyS0 panic=-1" \
+		"${root[@]}" -kernel "$E2E_KERNEL" -initrd "$image" \
+		-append "console=ttyS0 panic=-1${root[*]:+ root=/dev/vda rootfstype=ext4 ro}" \
 		</dev/null >"$dir/qemu.log" 2>&1 &
 	pid=$!
 	it_on_exit e2e_console_at_exit "$E2E_SERIAL"

@@ -8,7 +8,8 @@
 #   test_boot_attest.sh virtual_platform  same VM, default policy: refused
 #       as virtual_platform, on_refusal = halt stops the boot
 #   test_boot_attest.sh virtual_tpm       stock swtpm, default policy:
-#       refused as ek_virtual_tpm, on_refusal = quarantine goes on
+#       refused as ek_virtual_tpm, on_refusal = quarantine goes on; this
+#       one attests at stage = bottom, after the root file system is mounted
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/attestd_lib.sh"
 . "$(dirname "$0")/e2e_lib.sh"
@@ -37,15 +38,15 @@ p["boot"] = {"secure_boot": False, "virtual_platform": {r: False for r in [
 case $scenario in
 admitted)
 	at_policy "$IT_TMP/policy.json" "$lab_policy"
-	tpm=() on_refusal=halt
+	tpm=() on_refusal=halt stage=premount
 	;;
 virtual_platform)
 	at_policy "$IT_TMP/policy.json"
-	tpm=() on_refusal=halt
+	tpm=() on_refusal=halt stage=premount
 	;;
 virtual_tpm)
 	at_policy "$IT_TMP/policy.json"
-	tpm=(--stock) on_refusal=quarantine
+	tpm=(--stock) on_refusal=quarantine stage=bottom
 	;;
 esac
 
@@ -65,12 +66,15 @@ EOF
 cat >"$conf/boot.conf" <<-EOF
 	on_refusal = $on_refusal
 	on_error = quarantine
-	stage = premount
+	stage = $stage
 EOF
 
 it_step "build the initramfs with mkinitramfs and the shipped hook"
-e2e_initramfs "$IT_TMP/initrd.img" "$conf"
-it_ok "initramfs for kernel $E2E_KVER"
+e2e_initramfs "$IT_TMP/initrd.img" "$conf" "$stage"
+lsinitramfs "$IT_TMP/initrd.img" >"$IT_TMP/initrd.list" || it_fail "lsinitramfs failed"
+grep -qx "scripts/init-$stage/attest" "$IT_TMP/initrd.list" ||
+	it_fail "the hook did not put the boot script in init-$stage"
+it_ok "initramfs for kernel $E2E_KVER, attesting at init-$stage"
 
 e2e_swtpm_for_qemu vm "${tpm[@]}"
 ek_cert_ecc=$(. "$IT_TMP/vm/env" && echo "$EK_CERT_ECC")
@@ -112,8 +116,14 @@ virtual_platform)
 	it_ok "the boot did not go on within ${E2E_HALT_WATCH_S}s of the halt"
 	;;
 virtual_tpm)
-	it_step "boot with a stock swtpm: refused, the boot goes on in quarantine"
-	e2e_boot vm "$IT_TMP/initrd.img"
+	it_step "boot with a stock swtpm: refused after the root mount, the boot goes on in quarantine"
+	e2e_boot vm "$IT_TMP/initrd.img" --root
+	# The kernel's line saying the root file system is mounted comes before
+	# attest-boot's first.
+	awk '/EXT4-fs \(vda\): mounted/ { m = NR } /^attest-boot: attesting/ { a = NR }
+		END { exit !(m && a && m < a) }' "$E2E_SERIAL" ||
+		it_fail "the attestation did not run after the root file system was mounted"
+	it_ok "attested at init-bottom, with the root file system mounted"
 	e2e_expect result refused "attest-boot reports a refusal"
 	e2e_expect code ek_virtual_tpm "the refusal is ek_virtual_tpm"
 	e2e_expect quarantine yes "/run/attest/quarantine is there for the system"
