@@ -18,15 +18,14 @@
 
 static int db_usage(FILE *out, int status)
 {
-	fprintf(out,
-		"usage: attestctl [-c CONFIG] db migrate\n"
-		"       attestctl [-c CONFIG] db copy-from-sqlite SQLITE_PATH\n"
-		"\nmigrate creates or updates the schema of the configured store (attestd\n"
-		"also does this when it starts) and prints its version.\n"
-		"\ncopy-from-sqlite copies the attestation history, machines, API keys and\n"
-		"consumed sessions of a stopped sqlite attestd into the configured\n"
-		"PostgreSQL store, which must have an empty history. Rows keep their ids\n"
-		"and hashes; the copy is one transaction, and the chain is verified after.\n");
+	fprintf(out, "usage: attestctl [-c CONFIG] db migrate\n"
+		     "       attestctl [-c CONFIG] db copy-from-sqlite SQLITE_PATH\n"
+		     "\nmigrate creates or updates the schema of the configured store (attestd\n"
+		     "also does this when it starts) and prints its version.\n"
+		     "\ncopy-from-sqlite copies the attestation history, machines, API keys and\n"
+		     "consumed sessions of a stopped sqlite attestd into the configured\n"
+		     "PostgreSQL store, which must have an empty history. Rows keep their ids\n"
+		     "and hashes; the copy is one transaction, and the chain is verified after.\n");
 	return status;
 }
 
@@ -129,10 +128,9 @@ static err_t copy_sqlite_tables(const char *path, struct db_copy *c)
 	while (rc == ERR_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != STORE_HASH_LEN)
 			continue; /* not a key attestd could have written */
-		rc = store_pg_import_apikey(c->im, sqlite3_column_blob(st, 0),
-					    (const char *)sqlite3_column_text(st, 1),
-					    (const char *)sqlite3_column_text(st, 2),
-					    sqlite3_column_int64(st, 3));
+		rc = store_pg_import_apikey(
+		    c->im, sqlite3_column_blob(st, 0), (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
 		c->apikeys++;
 	}
 	sqlite3_finalize(st);

@@ -211,8 +211,8 @@ err_t pg_pool_run(struct pg_store *s, pg_conn_fn fn, void *ctx)
 	return rc;
 }
 
-err_t pg_exec(struct pg_conn *pc, const char *sql, const struct pg_params *p,
-	      ExecStatusType want, PGresult **out)
+err_t pg_exec(struct pg_conn *pc, const char *sql, const struct pg_params *p, ExecStatusType want,
+	      PGresult **out)
 {
 	static const struct pg_params none;
 	PGresult *r;
@@ -247,8 +247,7 @@ err_t pg_stream(struct pg_conn *pc, const char *sql, const struct pg_params *p, 
 		if (st == PGRES_SINGLE_TUPLE && more) {
 			pc->delivered = true;
 			more = row_cb(r, ctx);
-		}
-		else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK)
+		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK)
 			failed = true;
 		PQclear(r);
 	}
@@ -368,7 +367,7 @@ static err_t pg_machine_enroll(struct store *base, const char *id, const char *n
 }
 
 static err_t pg_machine_set_revoked(struct store *base, const char *id, int64_t now,
-				   const char *reason)
+				    const char *reason)
 {
 	struct pg_params p = {0};
 	err_t rc;

@@ -60,8 +60,8 @@ err_t store_pg_import_begin(struct store *base, struct pg_import **out)
 		rc = run(im, PG_HISTORY_EMPTY, NULL, PGRES_TUPLES_OK, &r);
 	/* Binary bool: one byte. Copying onto rows already there would make
 	 * two chains in one table. */
-	if (rc == ERR_OK && (PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 1 ||
-			     PQgetvalue(r, 0, 0)[0] != 1))
+	if (rc == ERR_OK &&
+	    (PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 1 || PQgetvalue(r, 0, 0)[0] != 1))
 		rc = err_fail(ERR_BAD_REQUEST,
 			      "the PostgreSQL history is not empty; copy only into a new database");
 	PQclear(r);

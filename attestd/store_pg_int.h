@@ -27,7 +27,7 @@
 #define PG_MAX_PARAMS 17
 
 struct pg_conn {
-	PGconn *conn;	/* NULL until (re)connected */
+	PGconn *conn; /* NULL until (re)connected */
 	bool busy;
 	bool delivered; /* pg_stream handed a row to its caller */
 };
@@ -104,8 +104,8 @@ err_t pg_pool_run(struct pg_store *s, pg_conn_fn fn, void *ctx) WARN_UNUSED;
 
 /* Runs one statement (binary results) and checks its status; *out to
  * PQclear. */
-err_t pg_exec(struct pg_conn *pc, const char *sql, const struct pg_params *p,
-	      ExecStatusType want, PGresult **out) WARN_UNUSED;
+err_t pg_exec(struct pg_conn *pc, const char *sql, const struct pg_params *p, ExecStatusType want,
+	      PGresult **out) WARN_UNUSED;
 
 /* Runs a query and hands each row to row_cb (single-row mode, so memory
  * stays flat); row_cb returns false to stop. */

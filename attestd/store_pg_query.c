@@ -318,7 +318,8 @@ static bool audit_row(const PGresult *row, void *ctx)
 err_t store_pg_audit_verify(struct store *base, struct audit_result *out)
 {
 	struct head_check head = {{0}, 0};
-	struct read rh = {.sql = "SELECT id, hash FROM chain_head", .row_cb = head_row, .ctx = &head};
+	struct read rh = {
+	    .sql = "SELECT id, hash FROM chain_head", .row_cb = head_row, .ctx = &head};
 	struct audit_walk w = {.res = out, .rc = ERR_OK};
 	struct read rd = {.sql = "SELECT " PG_ATTESTATION_COLUMNS
 				 " FROM attestations WHERE id <= $1 ORDER BY id",

@@ -4,6 +4,9 @@
 #ifndef ATTEST_STORE_PG_SQL_H
 #define ATTEST_STORE_PG_SQL_H
 
+/* SQL is laid out by hand: one clause per line, comments between. */
+/* clang-format off */
+
 /* Held for the migration transaction, so instances starting together do
  * not race on CREATE TABLE; the number is arbitrary but fixed ("attestd"
  * in ASCII, truncated to 64 bits). */
@@ -107,5 +110,7 @@
 
 #define PG_APIKEY_ADD  "INSERT INTO api_keys (hash, role, name, created_at) VALUES ($1, $2, $3, $4)"
 #define PG_APIKEY_ROLE "SELECT role FROM api_keys WHERE hash = $1"
+
+/* clang-format on */
 
 #endif

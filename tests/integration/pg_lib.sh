@@ -152,3 +152,17 @@ PY
 	done
 	it_fail "the round-robin proxy did not come up"
 }
+
+# pg_attestd_pair POLICY [EXTRA CONFIG LINES]: two attestd instances, "a"
+# and "b", on $PG_URL and one shared state directory (session key, token
+# signing keys), as a scale-out deployment shares them; sets A_URL A_CONF
+# A_PID and B_URL B_CONF B_PID. a starts first and creates the keys.
+pg_attestd_pair() {
+	local config="store = $PG_URL
+state_dir = $IT_TMP/shared-state
+${2:-}"
+	at_start a "$1" "$config"
+	A_URL=$AT_URL A_CONF=$AT_CONF A_PID=$AT_PID
+	at_start b "$1" "$config"
+	B_URL=$AT_URL B_CONF=$AT_CONF B_PID=$AT_PID
+}

@@ -21,12 +21,7 @@ it_swtpm_start phys
 at_policy "$IT_TMP/policy.json"
 
 it_step "two instances on one database, sharing one state directory (session and token keys)"
-shared="store = $PG_URL
-state_dir = $IT_TMP/shared-state"
-at_start a "$IT_TMP/policy.json" "$shared"
-A_URL=$AT_URL A_CONF=$AT_CONF
-at_start b "$IT_TMP/policy.json" "$shared"
-B_URL=$AT_URL B_CONF=$AT_CONF
+pg_attestd_pair "$IT_TMP/policy.json"
 [ "$(pg_psql main -c 'SELECT version FROM attestd_schema')" = 1 ] ||
 	it_fail "the schema was not created at version 1"
 it_ok "schema created once, both instances up"

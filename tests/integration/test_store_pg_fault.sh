@@ -28,12 +28,7 @@ acks() {
 it_tmpdir
 pg_start main
 at_policy "$IT_TMP/policy.json"
-shared="store = $PG_URL
-state_dir = $IT_TMP/shared-state"
-at_start a "$IT_TMP/policy.json" "$shared"
-A_URL=$AT_URL A_CONF=$AT_CONF
-at_start b "$IT_TMP/policy.json" "$shared"
-B_URL=$AT_URL
+pg_attestd_pair "$IT_TMP/policy.json"
 loadgen=$(it_build_path tests/bench/loadgen)
 
 it_step "a stream of attestations from $MACHINES machines on each instance"

@@ -55,10 +55,12 @@ static bool sh(const char *fmt, ...)
 	return system(cmd) == 0;
 }
 
+/* fsync=off: these tests check logic, not durability on power loss (the
+ * integration tests run with fsync on), and it keeps the run short. */
 static bool server_start(void)
 {
 	return sh("%s/pg_ctl -D %s/data -l %s/server.log -w -t 30 -o \"-p %d -k %s "
-		  "-c listen_addresses=127.0.0.1 -c max_connections=200\" start",
+		  "-c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off\" start",
 		  srv.bin, srv.dir, srv.dir, srv.port, srv.dir);
 }
 
@@ -140,8 +142,7 @@ static char *psql(const char *db, const char *sql)
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
 	r = PQexec(c, sql);
 	if (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK) {
-		snprintf(value, sizeof(value), "%s",
-			 PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+		snprintf(value, sizeof(value), "%s", PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
 		out = value;
 	}
 	PQclear(r);
@@ -159,8 +160,7 @@ static int setup(void **state)
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", f->db);
 	if (psql("postgres", sql) == NULL)
 		return -1;
-	snprintf(f->spec, sizeof(f->spec), "postgresql://attestd@127.0.0.1:%d/%s", srv.port,
-		 f->db);
+	snprintf(f->spec, sizeof(f->spec), "postgresql://attestd@127.0.0.1:%d/%s", srv.port, f->db);
 	if (store_open(f->spec, &f->st) != ERR_OK) {
 		fprintf(stderr, "store_open: %s\n", err_detail());
 		return -1;
@@ -251,8 +251,9 @@ static void test_history_is_append_only_and_edits_are_detected(void **state)
 	assert_null(psql(f->db, "TRUNCATE attestations"));
 	/* One who drops the guard and edits a refusal into an admission is
 	 * caught by the chain at that row. */
-	assert_non_null(psql(f->db, "ALTER TABLE attestations DISABLE TRIGGER attestations_no_update;"
-				    "UPDATE attestations SET outcome='admitted', error='' WHERE id=2"));
+	assert_non_null(psql(f->db,
+			     "ALTER TABLE attestations DISABLE TRIGGER attestations_no_update;"
+			     "UPDATE attestations SET outcome='admitted', error='' WHERE id=2"));
 	assert_int_equal(f->st->ops->audit_verify(f->st, &a), ERR_OK);
 	assert_int_equal(a.first_bad_id, 2);
 	assert_non_null(strstr(a.reason, "edited"));
@@ -264,8 +265,9 @@ static void test_removed_rows_are_detected(void **state)
 	struct audit_result a;
 
 	commit_n(f->st, 4, 100);
-	assert_non_null(psql(f->db, "ALTER TABLE attestations DISABLE TRIGGER attestations_no_delete;"
-				    "DELETE FROM attestations WHERE id=3"));
+	assert_non_null(psql(f->db,
+			     "ALTER TABLE attestations DISABLE TRIGGER attestations_no_delete;"
+			     "DELETE FROM attestations WHERE id=3"));
 	assert_int_equal(f->st->ops->audit_verify(f->st, &a), ERR_OK);
 	assert_int_equal(a.first_bad_id, 4);
 	assert_non_null(strstr(a.reason, "prev_hash"));
@@ -420,22 +422,22 @@ static void test_query_filters(void **state)
 		make_record(&r, i < 6 ? "sha256:aa" : "sha256:bb", i % 3 == 0, 100 + i);
 		assert_int_equal(f->st->ops->commit_decision(f->st, NULL, 0, &r), ERR_OK);
 	}
-	assert_int_equal(query_count(f->st, (struct attestation_filter){.outcome = -1, .limit = 100}),
-			 10);
+	assert_int_equal(
+	    query_count(f->st, (struct attestation_filter){.outcome = -1, .limit = 100}), 10);
 	assert_int_equal(query_count(f->st, (struct attestation_filter){.machine_id = "sha256:bb",
 									.outcome = -1,
 									.limit = 100}),
 			 4);
-	assert_int_equal(query_count(f->st, (struct attestation_filter){.outcome = 1, .limit = 100}),
-			 4);
+	assert_int_equal(
+	    query_count(f->st, (struct attestation_filter){.outcome = 1, .limit = 100}), 4);
 	assert_int_equal(query_count(f->st, (struct attestation_filter){.outcome = -1,
 									.error = "nonce_mismatch",
 									.limit = 100}),
 			 6);
-	assert_int_equal(
-	    query_count(f->st, (struct attestation_filter){
-				   .outcome = -1, .since = 102, .until = 105, .limit = 100}),
-	    3);
+	assert_int_equal(query_count(f->st,
+				     (struct attestation_filter){
+					 .outcome = -1, .since = 102, .until = 105, .limit = 100}),
+			 3);
 	assert_int_equal(query_count(f->st, (struct attestation_filter){.machine_id = "sha256:aa",
 									.outcome = 0,
 									.error = "nonce_mismatch",
@@ -445,7 +447,8 @@ static void test_query_filters(void **state)
 									.limit = 100}),
 			 3); /* ids 3, 5, 6 */
 	assert_int_equal(
-	    query_count(f->st, (struct attestation_filter){.outcome = -1, .after_id = 8, .limit = 100}),
+	    query_count(f->st,
+			(struct attestation_filter){.outcome = -1, .after_id = 8, .limit = 100}),
 	    2);
 	assert_int_equal(query_count(f->st, (struct attestation_filter){.outcome = -1, .limit = 3}),
 			 3);
@@ -536,8 +539,8 @@ static void test_migrations(void **state)
 		assert_int_equal(pthread_join(t[i], &res), 0);
 		assert_null(res);
 	}
-	assert_string_equal(psql("fresh", "SELECT count(*) || ':' || max(version) FROM attestd_schema"),
-			    "1:1");
+	assert_string_equal(
+	    psql("fresh", "SELECT count(*) || ':' || max(version) FROM attestd_schema"), "1:1");
 	assert_non_null(psql(f->db, "UPDATE attestd_schema SET version = 99"));
 	assert_int_equal(store_open(f->spec, &st), ERR_INTERNAL);
 	assert_non_null(strstr(err_detail(), "newer"));
