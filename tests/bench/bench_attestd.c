@@ -470,7 +470,7 @@ static int cmd_query(const char *db_path, const char *paths, double seconds)
 	size_t nq = read_questions(paths, &q), n = 0, cap = 1 << 16, rows = 0;
 	double *lat = malloc(cap * sizeof(*lat)), start, elapsed;
 	sqlite3 *db = NULL;
-	sqlite3_stmt *by_machine, *by_time;
+	sqlite3_stmt *by_machine = NULL, *by_time = NULL;
 
 	if (lat == NULL || sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, SQL_BY_MACHINE, -1, &by_machine, NULL) != SQLITE_OK ||
