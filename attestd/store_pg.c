@@ -139,9 +139,26 @@ static void notice_to_debug_log(void *arg, const char *message)
 static err_t pg_connect(const char *conninfo, struct pg_conn *pc)
 {
 	/* conninfo comes last and is expanded in place, so what the operator
-	 * wrote overrides these defaults. */
-	static const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *values[] = {PG_CONNECT_TIMEOUT, "attestd", conninfo, NULL};
+	 * wrote overrides these defaults. The keepalive and send timeouts
+	 * bound how long a statement waits on a server that vanished without
+	 * closing the connection (a network partition, a dead host): the
+	 * callers then get 503 instead of hanging. */
+	static const char *const keys[] = {"connect_timeout",
+					   "keepalives_idle",
+					   "keepalives_interval",
+					   "keepalives_count",
+					   "tcp_user_timeout",
+					   "application_name",
+					   "dbname",
+					   NULL};
+	const char *values[] = {PG_CONNECT_TIMEOUT,
+				PG_KEEPALIVE_IDLE_S,
+				PG_KEEPALIVE_INTERVAL_S,
+				PG_KEEPALIVE_COUNT,
+				PG_TCP_USER_TIMEOUT_MS,
+				"attestd",
+				conninfo,
+				NULL};
 
 	pc->conn = PQconnectdbParams(keys, values, 1);
 	if (pc->conn == NULL)
@@ -235,10 +252,15 @@ err_t pg_stream(struct pg_conn *pc, const char *sql, const struct pg_params *p, 
 	bool more = true, failed = false;
 	PGresult *r;
 
-	if (PQsendQueryParams(pc->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1) !=
-		1 ||
-	    PQsetSingleRowMode(pc->conn) != 1)
+	if (PQsendQueryParams(pc->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1) != 1)
 		return pg_fail(pc, "query");
+	if (PQsetSingleRowMode(pc->conn) != 1) {
+		/* The query is on its way with its results unread: this
+		 * connection is of no further use. */
+		PQfinish(pc->conn);
+		pc->conn = NULL;
+		return err_fail(ERR_UNAVAILABLE, "store: cannot stream a query's rows");
+	}
 	/* Read every result to the end even after the callback stopped, so
 	 * the connection is ready for its next user. */
 	while ((r = PQgetResult(pc->conn)) != NULL) {

@@ -23,6 +23,14 @@
 #define PG_SESSION_GRACE_S 60
 /* Seconds libpq waits for a connection: a dead server answers 503 soon. */
 #define PG_CONNECT_TIMEOUT "3"
+/* A silent server is declared gone after about idle + interval * count
+ * seconds (25) without an answer to keepalive probes, and unacknowledged
+ * data after 10 s: long enough for a busy server or a failover, short
+ * enough that a load balancer's health check sees 503, not a hang. */
+#define PG_KEEPALIVE_IDLE_S	"10"
+#define PG_KEEPALIVE_INTERVAL_S "5"
+#define PG_KEEPALIVE_COUNT	"3"
+#define PG_TCP_USER_TIMEOUT_MS	"10000"
 /* The most parameters one statement of ours binds (an attestation row). */
 #define PG_MAX_PARAMS 17
 
