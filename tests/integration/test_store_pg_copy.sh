@@ -53,6 +53,13 @@ ctl history --json >"$IT_TMP/history-pg.jsonl"
 cmp -s "$IT_TMP/history-sqlite.jsonl" "$IT_TMP/history-pg.jsonl" ||
 	it_fail "the copied history differs from the source"
 it_ok "attestctl history is identical on both stores"
+month=$(date -u +%Y-%m)
+AT_CONF=$SQ_CONF at_ctl report --month "$month" --format csv >"$IT_TMP/report-sqlite.csv" ||
+	it_fail "report on sqlite failed"
+ctl report --month "$month" --format csv >"$IT_TMP/report-pg.csv" || it_fail "report on PostgreSQL failed"
+diff "$IT_TMP/report-sqlite.csv" "$IT_TMP/report-pg.csv" >&2 ||
+	it_fail "the monthly report differs between the stores"
+it_ok "attestctl report (counts, audit) is identical on both stores"
 ctl machines show "sha256:$(printf '%064d' 7)" | grep -q "stolen" ||
 	it_fail "the revocation reason was not copied"
 it_ok "machines copied with their revocation"
