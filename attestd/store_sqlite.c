@@ -111,8 +111,14 @@ static void mark_replayed(struct attestation_record *r)
 	r->token_jti[0] = '\0';
 }
 
-static err_t write_one(struct sqlite_store *s, struct pending *p, int64_t *head_id,
-		       uint8_t head_hash[STORE_HASH_LEN])
+/* The last row of the history, which the next one links to. */
+struct chain_head {
+	int64_t id;
+	int64_t time;
+	uint8_t hash[STORE_HASH_LEN];
+};
+
+static err_t write_one(struct sqlite_store *s, struct pending *p, struct chain_head *head)
 {
 	struct attestation_record *r = p->rec;
 	sqlite3_stmt *st;
@@ -130,8 +136,13 @@ static err_t write_one(struct sqlite_store *s, struct pending *p, int64_t *head_
 			p->result = ERR_SESSION_REPLAYED;
 		}
 	}
-	r->id = *head_id + 1;
-	memcpy(r->prev_hash, head_hash, STORE_HASH_LEN);
+	r->id = head->id + 1;
+	memcpy(r->prev_hash, head->hash, STORE_HASH_LEN);
+	/* Times never go down along the chain (a decision started earlier can
+	 * commit later), so time order is id order and a time-range query can
+	 * walk the time index (store_sqlite_query.c). */
+	if (r->time < head->time)
+		r->time = head->time;
 	TRY(store_row_hash(r, r->hash));
 
 	st = s->w_insert;
@@ -155,8 +166,9 @@ static err_t write_one(struct sqlite_store *s, struct pending *p, int64_t *head_
 	sqlite3_bind_blob(st, 17, r->hash, STORE_HASH_LEN, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return store_sqlite_fail(s->wdb, "append history row");
-	*head_id = r->id;
-	memcpy(head_hash, r->hash, STORE_HASH_LEN);
+	head->id = r->id;
+	head->time = r->time;
+	memcpy(head->hash, r->hash, STORE_HASH_LEN);
 
 	if (r->machine_id[0] != '\0') {
 		st = s->w_seen;
@@ -175,8 +187,7 @@ static err_t write_one(struct sqlite_store *s, struct pending *p, int64_t *head_
 
 static err_t write_batch(struct sqlite_store *s, struct pending *batch)
 {
-	int64_t head_id = 0;
-	uint8_t head_hash[STORE_HASH_LEN] = {0};
+	struct chain_head head = {0};
 	int64_t now = time(NULL);
 	err_t rc = ERR_OK;
 
@@ -186,8 +197,9 @@ static err_t write_batch(struct sqlite_store *s, struct pending *batch)
 	 * cannot append between this read and our COMMIT. */
 	switch (sqlite3_step(s->w_head)) {
 	case SQLITE_ROW:
-		head_id = sqlite3_column_int64(s->w_head, 0);
-		store_sqlite_copy_blob(s->w_head, 1, head_hash, STORE_HASH_LEN);
+		head.id = sqlite3_column_int64(s->w_head, 0);
+		store_sqlite_copy_blob(s->w_head, 1, head.hash, STORE_HASH_LEN);
+		head.time = sqlite3_column_int64(s->w_head, 2);
 		break;
 	case SQLITE_DONE:
 		break;
@@ -198,7 +210,7 @@ static err_t write_batch(struct sqlite_store *s, struct pending *batch)
 	 * open past COMMIT. */
 	sqlite3_reset(s->w_head);
 	for (struct pending *p = batch; rc == ERR_OK && p != NULL; p = p->next)
-		rc = write_one(s, p, &head_id, head_hash);
+		rc = write_one(s, p, &head);
 	if (rc == ERR_OK && now - s->last_purge >= SQLITE_SESSION_GRACE_S) {
 		sqlite3_reset(s->w_purge);
 		sqlite3_bind_int64(s->w_purge, 1, now - SQLITE_SESSION_GRACE_S);

@@ -154,14 +154,23 @@ err_t store_sqlite_attestations_query(struct store *base, const struct attestati
 	int step, n = 0;
 
 	/* Only the conditions that are set go into the SQL, so sqlite can use
-	 * the machine or time index; values are always bound, never spliced. */
+	 * the machine or time index; values are always bound, never spliced.
+	 * Times are non-decreasing along ids (store_sqlite.c), so a time range
+	 * is walked in (time, id) order, which is id order, from the later of
+	 * `since` and the cursor row's time. */
+	bool by_time = f->machine_id == NULL && (f->since != 0 || f->until != 0);
+
 	n = snprintf(sql, sizeof(sql),
 		     "SELECT " SQL_ATTESTATION_COLUMNS
-		     " FROM attestations WHERE id > ?1%s%s%s%s%s ORDER BY id LIMIT ?7",
+		     " FROM attestations WHERE id > ?1%s%s%s%s%s%s ORDER BY %s LIMIT ?7",
 		     f->machine_id != NULL ? " AND machine_id = ?2" : "",
 		     f->outcome >= 0 ? " AND outcome = ?3" : "",
 		     f->error != NULL ? " AND error = ?4" : "",
-		     f->since != 0 ? " AND time >= ?5" : "", f->until != 0 ? " AND time < ?6" : "");
+		     f->since != 0 ? " AND time >= ?5" : "", f->until != 0 ? " AND time < ?6" : "",
+		     by_time && f->after_id > 0
+			 ? " AND time >= (SELECT time FROM attestations WHERE id = ?1)"
+			 : "",
+		     by_time ? "time, id" : "id");
 	if (n < 0 || (size_t)n >= sizeof(sql))
 		return err_fail(ERR_INTERNAL, "query too long");
 	rec = malloc(sizeof(*rec));
@@ -214,7 +223,7 @@ err_t store_sqlite_attestation_get(struct store *base, int64_t id, struct attest
 }
 
 err_t store_sqlite_attestation_counts(struct store *base, int64_t since, int64_t until,
-				     store_count_cb cb, void *ctx)
+				      store_count_cb cb, void *ctx)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
 	struct reader *r = store_sqlite_reader_get(s);
@@ -230,11 +239,11 @@ err_t store_sqlite_attestation_counts(struct store *base, int64_t since, int64_t
 	sqlite3_bind_int64(st, 2, until);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		struct attestation_count c = {
-			.machine_id = (const char *)sqlite3_column_text(st, 0),
-			.admitted = strcmp((const char *)sqlite3_column_text(st, 1), "admitted") == 0,
-			.error = (const char *)sqlite3_column_text(st, 2),
-			.count = sqlite3_column_int64(st, 3),
-			.last_time = sqlite3_column_int64(st, 4),
+		    .machine_id = (const char *)sqlite3_column_text(st, 0),
+		    .admitted = strcmp((const char *)sqlite3_column_text(st, 1), "admitted") == 0,
+		    .error = (const char *)sqlite3_column_text(st, 2),
+		    .count = sqlite3_column_int64(st, 3),
+		    .last_time = sqlite3_column_int64(st, 4),
 		};
 
 		if (!cb(&c, ctx))

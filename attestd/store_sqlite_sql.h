@@ -41,7 +41,7 @@
 	" WHERE time >= ?1 AND time < ?2 GROUP BY machine_id, outcome, error"                      \
 	" ORDER BY machine_id, outcome, error"
 
-#define SQL_CHAIN_HEAD "SELECT id, hash FROM attestations ORDER BY id DESC LIMIT 1"
+#define SQL_CHAIN_HEAD "SELECT id, hash, time FROM attestations ORDER BY id DESC LIMIT 1"
 
 #define SQL_ATTESTATION_INSERT                                                                     \
 	"INSERT INTO attestations (" SQL_ATTESTATION_COLUMNS ") VALUES"                            \

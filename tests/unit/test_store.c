@@ -266,6 +266,56 @@ static void test_query_filters(void **state)
 	assert_int_equal(n, 3);
 }
 
+struct id_list {
+	int64_t ids[16];
+	int n;
+};
+
+static bool collect_ids(const struct attestation_record *r, void *ctx)
+{
+	struct id_list *l = ctx;
+
+	l->ids[l->n++] = r->id;
+	return true;
+}
+
+static void test_time_order_is_id_order(void **state)
+{
+	struct fixture *f = *state;
+	struct attestation_record r;
+	struct id_list page = {0};
+	struct audit_result a;
+
+	/* A decision started earlier may commit later: its time is raised to
+	 * the chain head's, so times never go down along the ids. */
+	make_record(&r, "sha256:aa", true, 200);
+	assert_int_equal(f->st->ops->commit_decision(f->st, NULL, 0, &r), ERR_OK);
+	make_record(&r, "sha256:aa", true, 150);
+	assert_int_equal(f->st->ops->commit_decision(f->st, NULL, 0, &r), ERR_OK);
+	assert_int_equal(r.time, 200);
+	for (int i = 0; i < 6; i++) {
+		make_record(&r, "sha256:bb", true, 201 + i / 2);
+		assert_int_equal(f->st->ops->commit_decision(f->st, NULL, 0, &r), ERR_OK);
+	}
+	/* A time range, paged with the cursor, returns every row once in id
+	 * order. */
+	struct attestation_filter w = {.outcome = -1, .since = 200, .until = 204, .limit = 3};
+	for (;;) {
+		int before = page.n;
+
+		assert_int_equal(f->st->ops->attestations_query(f->st, &w, collect_ids, &page),
+				 ERR_OK);
+		if (page.n - before < 3)
+			break;
+		w.after_id = page.ids[page.n - 1];
+	}
+	assert_int_equal(page.n, 8);
+	for (int i = 0; i < page.n; i++)
+		assert_int_equal(page.ids[i], i + 1);
+	assert_int_equal(f->st->ops->audit_verify(f->st, &a), ERR_OK);
+	assert_int_equal(a.first_bad_id, 0);
+}
+
 static void test_api_keys(void **state)
 {
 	struct fixture *f = *state;
@@ -324,6 +374,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_session_single_use, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_machines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_time_order_is_id_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_writers_keep_one_chain, setup,
 					    teardown),
