@@ -67,7 +67,7 @@
 #define PG_ATTESTATION_COUNTS                                                                      \
 	"SELECT machine_id, outcome, error, COUNT(*), MAX(time) FROM attestations"                 \
 	" WHERE time >= $1 AND time < $2 GROUP BY machine_id, outcome, error"                      \
-	" ORDER BY machine_id, outcome, error"
+	" ORDER BY machine_id, outcome COLLATE \"C\", error COLLATE \"C\""
 
 #define PG_CHAIN_HEAD_LOCK "SELECT id, hash FROM chain_head FOR UPDATE"
 #define PG_CHAIN_HEAD_SET  "UPDATE chain_head SET id = $1, hash = $2"

@@ -139,7 +139,9 @@ static err_t send_row(PGconn *c, const struct attestation_record *r)
 
 /* Phase 1 locks the chain head and consumes the sessions; phase 2 appends
  * the rows (now that the head and the replays are known), moves the head
- * and commits. *may_retry stays true while a failure certainly changed
+ * and commits. Each phase is sent whole before its results are read: they
+ * are a few dozen bytes per statement, PG_MAX_BATCH bounds them, and libpq
+ * reads what arrives while it waits to send, so neither side stalls. *may_retry stays true while a failure certainly changed
  * nothing, neither in the database nor in the callers' records. */
 static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may_retry)
 {
