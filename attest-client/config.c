@@ -102,13 +102,8 @@ err_t client_config_set(struct client_config *c, const char *key, const char *va
 			return err_fail(ERR_BAD_REQUEST, "timeout: must be at least 1 second");
 		return ERR_OK;
 	}
-	if (strcmp(key, "log_level") == 0) {
-		if (!log_level_from_str(value, &c->log_level))
-			return err_fail(ERR_BAD_REQUEST,
-					"log_level: expected error, warn, info or debug, got '%s'",
-					value);
-		return ERR_OK;
-	}
+	if (strcmp(key, "log_level") == 0)
+		return conffile_log_level(key, value, &c->log_level);
 	return err_fail(ERR_BAD_REQUEST, "unknown option '%s'", key);
 }
 

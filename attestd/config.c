@@ -98,13 +98,8 @@ err_t config_set(struct config *c, const char *key, const char *value)
 		c->threads = (unsigned)n;
 		return ERR_OK;
 	}
-	if (strcmp(key, "log_level") == 0) {
-		if (!log_level_from_str(value, &c->log_level))
-			return err_fail(ERR_BAD_REQUEST,
-					"log_level: expected error, warn, info or debug, got '%s'",
-					value);
-		return ERR_OK;
-	}
+	if (strcmp(key, "log_level") == 0)
+		return conffile_log_level(key, value, &c->log_level);
 	if (strcmp(key, "token_issuer") == 0)
 		return conffile_string(key, value, c->token_issuer, sizeof(c->token_issuer));
 	if (strcmp(key, "token_audience") == 0)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "log.h"
 
 /* Longest line read: a key and a value of up to PATH_MAX (4096) bytes
  * fit; configuration files hold paths and URLs, not documents. */
@@ -27,6 +28,9 @@ err_t conffile_bool(const char *key, const char *value, bool *out) WARN_UNUSED;
 /* Decimal, or hexadecimal with 0x (TPM handles); never octal. */
 err_t conffile_number(const char *key, const char *value, unsigned long long min,
 		      unsigned long long max, unsigned long long *out) WARN_UNUSED;
+
+/* "error", "warn", "info" or "debug". */
+err_t conffile_log_level(const char *key, const char *value, enum log_level *out) WARN_UNUSED;
 
 /* Copies value to dst[cap], refusing one that does not fit. */
 err_t conffile_string(const char *key, const char *value, char *dst, size_t cap) WARN_UNUSED;
