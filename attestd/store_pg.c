@@ -117,8 +117,14 @@ err_t pg_fail(struct pg_conn *pc, const char *what)
 	size_t n;
 
 	snprintf(msg, sizeof(msg), "%s", pc->conn != NULL ? PQerrorMessage(pc->conn) : "");
+	/* libpq's messages span lines ("...\n\tThis probably means..."); a
+	 * log line and an error detail are one line. */
+	for (char *c = msg; *c != '\0'; c++) {
+		if (*c == '\n' || *c == '\t')
+			*c = ' ';
+	}
 	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+	while (n > 0 && msg[n - 1] == ' ')
 		msg[--n] = '\0';
 	if (pc->conn != NULL && PQstatus(pc->conn) != CONNECTION_OK) {
 		PQfinish(pc->conn);
