@@ -97,60 +97,70 @@ _pg_kill() {
 	_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 }
 
-# pg_round_robin URL_A URL_B: a minimal HTTP load balancer on a free port
-# that sends request 1, 3, 5... to URL_A and 2, 4, 6... to URL_B, as a
-# round-robin balancer in front of two attestd instances does; sets $RR_URL.
-# Each request is logged to $RR_LOG as "METHOD PATH -> BACKEND STATUS".
-pg_round_robin() {
-	local port i
+# pg_balancer URL_A URL_B: nginx as the round-robin load balancer of a
+# two-instance deployment (the README's example: both instances in one
+# upstream, a request that cannot reach one goes to the other), on a free
+# port; sets $RR_URL. With equal weights and one worker nginx alternates,
+# so request 1, 3, 5... go to URL_A and 2, 4, 6... to URL_B; each is logged
+# to $RR_LOG as "METHOD PATH -> BACKEND STATUS".
+pg_balancer() {
+	local dir port i
+	it_need_tool nginx
 	it_tmpdir
+	dir=$IT_TMP/balancer
+	mkdir -p "$dir/temp"
 	port=$(it_free_port)
 	RR_URL=http://127.0.0.1:$port
-	RR_LOG=$IT_TMP/round-robin.log
-	: >"$RR_LOG"
-	python3 - "$port" "$RR_LOG" "$1" "$2" <<'PY' &
-import http.server, itertools, sys, threading, urllib.error, urllib.request
-port, log, backends = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-turn = itertools.cycle(backends)
-lock = threading.Lock()
-
-class Proxy(http.server.BaseHTTPRequestHandler):
-    def forward(self):
-        with lock:
-            backend = next(turn)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-        req = urllib.request.Request(backend + self.path, data=body or None, headers=headers,
-                                     method=self.command)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                status, data, rh = r.status, r.read(), r.headers
-        except urllib.error.HTTPError as e:
-            status, data, rh = e.code, e.read(), e.headers
-        with lock, open(log, "a") as f:
-            f.write(f"{self.command} {self.path} -> {backend} {status}\n")
-        self.send_response(status)
-        for k, v in rh.items():
-            if k.lower() not in ("connection", "transfer-encoding", "content-length", "date", "server"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PATCH = forward
-
-    def log_message(self, *args):
-        pass
-
-http.server.ThreadingHTTPServer(("127.0.0.1", port), Proxy).serve_forever()
-PY
-	it_on_exit kill $!
+	RR_LOG=$dir/access.log
+	cat >"$dir/nginx.conf" <<-CONF
+		daemon off;
+		worker_processes 1;
+		pid $dir/nginx.pid;
+		error_log $dir/error.log info;
+		events { worker_connections 64; }
+		http {
+			log_format backend '\$request_method \$uri -> http://\$upstream_addr \$status';
+			access_log $RR_LOG backend;
+			client_body_temp_path $dir/temp/body;
+			proxy_temp_path $dir/temp/proxy;
+			fastcgi_temp_path $dir/temp/fastcgi;
+			uwsgi_temp_path $dir/temp/uwsgi;
+			scgi_temp_path $dir/temp/scgi;
+			upstream attestd {
+				server ${1#http://} max_fails=1 fail_timeout=5s;
+				server ${2#http://} max_fails=1 fail_timeout=5s;
+				keepalive 16;
+			}
+			server {
+				listen 127.0.0.1:$port;
+				client_max_body_size 4m;
+				location / {
+					proxy_pass http://attestd;
+					proxy_http_version 1.1;
+					proxy_set_header Connection "";
+					proxy_next_upstream error timeout;
+				}
+			}
+		}
+	CONF
+	nginx -t -q -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" ||
+		it_fail "nginx refuses the balancer configuration"
+	nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" &
+	it_on_exit at_stop $!
 	for ((i = 0; i < 100; i++)); do
-		python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1)" \
-			2>/dev/null && return 0
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$RR_URL/healthz")" = 200 ] && break
 		sleep 0.1
 	done
-	it_fail "the round-robin proxy did not come up"
+	[ "$i" -lt 100 ] || it_fail "the nginx balancer did not come up"
+	# The probes took turns too: probe until one has gone to URL_B, so the
+	# next request goes to URL_A, and start the log afresh.
+	for ((i = 0; i < 20; i++)); do
+		sleep 0.1 # nginx writes the log line as the request finishes
+		tail -n 1 "$RR_LOG" | grep -q -- "-> $2 " && break
+		curl -s -o /dev/null "$RR_URL/healthz"
+	done
+	[ "$i" -lt 20 ] || it_fail "the balancer never sent a request to $2"
+	: >"$RR_LOG"
 }
 
 # pg_attestd_pair POLICY [EXTRA CONFIG LINES]: two attestd instances, "a"
