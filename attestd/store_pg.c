@@ -310,9 +310,18 @@ static err_t read_version(struct pg_conn *pc, int *out)
 	return ERR_OK;
 }
 
+static err_t refuse_newer(int version)
+{
+	return err_fail(ERR_INTERNAL,
+			"store: database schema version %d is newer than this attestd (%d)",
+			version, PG_SCHEMA_LATEST);
+}
+
 /* Brings the schema to PG_SCHEMA_LATEST in one transaction: a failed
  * migration leaves the database as it was. A database newer than this
- * program is refused rather than written with old assumptions. */
+ * program is refused rather than written with old assumptions. A current
+ * schema is only read, so attestd can run as a role that may not create
+ * tables (the owner runs `attestctl db migrate`; see the README). */
 static err_t migrate(struct pg_conn *pc)
 {
 	struct pg_params p = {0};
@@ -320,6 +329,13 @@ static err_t migrate(struct pg_conn *pc)
 	int version = 0;
 	err_t rc;
 
+	/* Fails when the table does not exist yet: then migrate. */
+	if (read_version(pc, &version) == ERR_OK) {
+		if (version > PG_SCHEMA_LATEST)
+			return refuse_newer(version);
+		if (version == PG_SCHEMA_LATEST)
+			return ERR_OK;
+	}
 	TRY(exec_simple(pc, "BEGIN", "begin"));
 	rc = exec_simple(pc, PG_MIGRATION_LOCK, "migration lock");
 	if (rc == ERR_OK)
@@ -327,9 +343,7 @@ static err_t migrate(struct pg_conn *pc)
 	if (rc == ERR_OK)
 		rc = read_version(pc, &version);
 	if (rc == ERR_OK && version > PG_SCHEMA_LATEST)
-		rc = err_fail(ERR_INTERNAL,
-			      "store: database schema version %d is newer than this attestd (%d)",
-			      version, PG_SCHEMA_LATEST);
+		rc = refuse_newer(version);
 	for (int v = version; rc == ERR_OK && v < PG_SCHEMA_LATEST; v++) {
 		log_info("store: migrating the PostgreSQL schema to version %d", v + 1);
 		rc = exec_simple(pc, pg_migrations[v], "migration");

@@ -126,9 +126,9 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* Runs SQL on the test's database as the owner; returns the first value
- * of the result ("" when none), or NULL when the statement failed. */
-static char *psql(const char *db, const char *sql)
+/* Runs SQL on a database as a role; returns the first value of the
+ * result ("" when none), or NULL when the statement failed. */
+static char *psql_as(const char *user, const char *db, const char *sql)
 {
 	static char value[256];
 	char conninfo[256];
@@ -136,8 +136,8 @@ static char *psql(const char *db, const char *sql)
 	PGresult *r;
 	char *out = NULL;
 
-	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d user=attestd dbname=%s",
-		 srv.port, db);
+	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d user=%s dbname=%s", srv.port,
+		 user, db);
 	c = PQconnectdb(conninfo);
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
 	r = PQexec(c, sql);
@@ -148,6 +148,12 @@ static char *psql(const char *db, const char *sql)
 	PQclear(r);
 	PQfinish(c);
 	return out;
+}
+
+/* As the owner, who created the schema. */
+static char *psql(const char *db, const char *sql)
+{
+	return psql_as("attestd", db, sql);
 }
 
 static int setup(void **state)
@@ -546,6 +552,50 @@ static void test_migrations(void **state)
 	assert_non_null(strstr(err_detail(), "newer"));
 }
 
+/* The README's runtime role: no DDL, and no UPDATE or DELETE of the
+ * history even with the triggers out of the way. */
+#define APP_ROLE_GRANTS                                                                            \
+	"GRANT SELECT ON attestd_schema TO attestd_app;"                                           \
+	"GRANT SELECT, INSERT ON attestations, api_keys TO attestd_app;"                           \
+	"GRANT SELECT, UPDATE ON chain_head TO attestd_app;"                                       \
+	"GRANT SELECT, INSERT, DELETE ON sessions_used TO attestd_app;"                            \
+	"GRANT SELECT, INSERT, UPDATE ON machines TO attestd_app;"
+
+/* After the owner migrated the schema, attestd runs as a role that can
+ * append and read but not create, edit or delete: every operation works,
+ * and the history cannot be changed through that role. */
+static void test_runs_as_least_privileged_role(void **state)
+{
+	struct fixture *f = *state;
+	struct store *app = NULL;
+	struct attestation_record r;
+	struct machine m;
+	uint8_t sid[16] = {4}, key[STORE_HASH_LEN] = {5};
+	char spec[256], role[16];
+
+	commit_n(f->st, 2, 100);
+	assert_non_null(psql(f->db, "CREATE ROLE attestd_app LOGIN;" APP_ROLE_GRANTS));
+	snprintf(spec, sizeof(spec), "postgresql://attestd_app@127.0.0.1:%d/%s", srv.port, f->db);
+	assert_int_equal(store_open(spec, &app), ERR_OK);
+	make_record(&r, "sha256:aa", true, 300);
+	assert_int_equal(app->ops->commit_decision(app, sid, 4000000000LL, &r), ERR_OK);
+	assert_int_equal(r.id, 3);
+	assert_int_equal(app->ops->machine_enroll(app, "sha256:bb", "", 5), ERR_OK);
+	assert_int_equal(app->ops->machine_set_revoked(app, "sha256:bb", 6, "lost"), ERR_OK);
+	assert_int_equal(app->ops->machine_get(app, "sha256:bb", &m), ERR_OK);
+	assert_int_equal(app->ops->apikey_add(app, key, "gateway", "gw", 7), ERR_OK);
+	assert_int_equal(app->ops->apikey_role(app, key, role), ERR_OK);
+	assert_audit(app, 3, 0);
+	store_close(app);
+	assert_null(psql_as("attestd_app", f->db, "ALTER TABLE attestations DISABLE TRIGGER ALL"));
+	assert_null(
+	    psql_as("attestd_app", f->db, "UPDATE attestations SET error = '' WHERE id = 1"));
+	assert_null(psql_as("attestd_app", f->db, "DELETE FROM attestations"));
+	assert_null(psql_as("attestd_app", f->db, "CREATE TABLE x (y int)"));
+	assert_non_null(psql(f->db, "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM attestd_app;"
+				    "DROP ROLE attestd_app"));
+}
+
 /* A server that cannot be reached is ERR_UNAVAILABLE (503), and what the
  * operator wrote in the URI, password included, is not repeated. */
 static void test_unreachable_server(void **state)
@@ -600,6 +650,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_concurrent_instances_keep_one_chain, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_runs_as_least_privileged_role, setup, teardown),
 	    cmocka_unit_test(test_unreachable_server),
 	    cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),
 	};
