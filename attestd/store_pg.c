@@ -78,6 +78,63 @@ void pg_params_record(struct pg_params *p, const struct attestation_record *r)
 	pg_param_bytes(p, r->hash, STORE_HASH_LEN);
 }
 
+/* Length of the well-formed UTF-8 sequence at s (1 to 4 bytes), or 0.
+ * Stops at the terminating NUL: a byte is read only after the one before
+ * it was a continuation byte. */
+static size_t utf8_sequence_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+			return 0;
+		if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F))
+			return 0; /* overlong, or a UTF-16 surrogate */
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+			return 0;
+		if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))
+			return 0; /* overlong, or beyond U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+bool pg_utf8_repair(char *s)
+{
+	bool changed = false;
+
+	for (unsigned char *p = (unsigned char *)s; *p != '\0';) {
+		size_t n = utf8_sequence_len(p);
+
+		if (n == 0) {
+			*p++ = '?';
+			changed = true;
+		} else {
+			p += n;
+		}
+	}
+	return changed;
+}
+
+bool pg_record_repair_text(struct attestation_record *r)
+{
+	char *fields[] = {r->phase, r->machine_id, r->ek_issuer, r->ek_manufacturer,
+			  r->error, r->detail,	   r->policy,	 r->pcr_digest,
+			  r->host,  r->token_jti};
+	bool changed = false;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		changed |= pg_utf8_repair(fields[i]);
+	return changed;
+}
+
 int64_t pg_col_int64(const PGresult *r, int row, int col)
 {
 	const uint8_t *v = (const uint8_t *)PQgetvalue(r, row, col);

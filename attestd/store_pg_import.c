@@ -76,7 +76,20 @@ err_t store_pg_import_begin(struct store *base, struct pg_import **out)
 err_t store_pg_import_record(struct pg_import *im, const struct attestation_record *r)
 {
 	struct pg_params p = {0};
+	struct attestation_record *check = malloc(sizeof(*check));
+	bool text_ok;
 
+	if (check == NULL)
+		return err_fail(ERR_INTERNAL, "out of memory");
+	/* Repairing the text would change what the row's hash covers. */
+	memcpy(check, r, sizeof(*check));
+	text_ok = !pg_record_repair_text(check);
+	free(check);
+	if (!text_ok)
+		return err_fail(ERR_BAD_REQUEST,
+				"history row %lld holds text that is not UTF-8, which PostgreSQL "
+				"cannot store unchanged",
+				(long long)r->id);
 	pg_params_record(&p, r);
 	TRY(run(im, PG_ATTESTATION_INSERT, &p, PGRES_COMMAND_OK, NULL));
 	im->last_id = r->id;

@@ -85,6 +85,16 @@ int pg_param_bytes(struct pg_params *p, const uint8_t *b, size_t len);
 /* The 17 parameters of PG_ATTESTATION_INSERT, in column order. */
 void pg_params_record(struct pg_params *p, const struct attestation_record *r);
 
+/* A PostgreSQL text value must be valid in the database encoding (UTF-8),
+ * or the whole statement, and with it a batch of other decisions, fails.
+ * Record fields can hold other bytes: a client's host metadata or an
+ * issuer name cut at its field size in the middle of a character, a
+ * certificate's raw bytes. Each byte that does not start a well-formed
+ * UTF-8 sequence becomes '?'; true when anything changed. */
+bool pg_utf8_repair(char *s);
+/* The same over every text field of a row, before it is hashed. */
+bool pg_record_repair_text(struct attestation_record *r);
+
 /* Binary result columns, checked against their expected sizes: a column
  * of the wrong length reads as 0 / "" / zero bytes. */
 int64_t pg_col_int64(const PGresult *r, int row, int col);

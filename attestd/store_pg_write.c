@@ -141,8 +141,8 @@ static err_t send_row(PGconn *c, const struct attestation_record *r)
  * the rows (now that the head and the replays are known), moves the head
  * and commits. Each phase is sent whole before its results are read: they
  * are a few dozen bytes per statement, PG_MAX_BATCH bounds them, and libpq
- * reads what arrives while it waits to send, so neither side stalls. *may_retry stays true while a failure certainly changed
- * nothing, neither in the database nor in the callers' records. */
+ * reads what arrives while it waits to send, so neither side stalls. *may_retry stays true while a
+ * failure certainly changed nothing, neither in the database nor in the callers' records. */
 static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may_retry)
 {
 	struct pg_conn *pc = &s->writer_conn;
@@ -180,6 +180,10 @@ static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may
 
 		if (q->result == ERR_SESSION_REPLAYED)
 			mark_replayed(r);
+		/* Before hashing, so the chain covers exactly what is stored. */
+		if (pg_record_repair_text(r))
+			log_warn("store: bytes that are not UTF-8 recorded as '?' (%s)",
+				 r->machine_id);
 		r->id = ph.head_id + 1;
 		memcpy(r->prev_hash, ph.head_hash, STORE_HASH_LEN);
 		rc = store_row_hash(r, r->hash);

@@ -22,6 +22,7 @@
 #include <libpq-fe.h>
 
 #include "store.h"
+#include "store_pg_int.h"
 #include "unit_util.h"
 
 /* The server, shared by all tests; each test gets a database of its own. */
@@ -552,6 +553,48 @@ static void test_migrations(void **state)
 	assert_non_null(strstr(err_detail(), "newer"));
 }
 
+static void test_utf8_repair(void **state)
+{
+	char ok[] = "plain, \xc3\xa9t\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80";
+	char cut[] = "caf\xc3";			    /* cut in the middle of a character */
+	char overlong[] = "\xc0\xaf/\xe0\x80\xaf";  /* '/' spelled in two and three bytes */
+	char surrogate[] = "\xed\xa0\x80!";	    /* UTF-16 surrogates are not UTF-8 */
+	char beyond[] = "\xf4\x90\x80\x80\xff\xfe"; /* past U+10FFFF, and never-valid bytes */
+
+	(void)state;
+	assert_false(pg_utf8_repair(ok));
+	assert_string_equal(ok, "plain, \xc3\xa9t\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80");
+	assert_true(pg_utf8_repair(cut));
+	assert_string_equal(cut, "caf?");
+	assert_true(pg_utf8_repair(overlong));
+	assert_string_equal(overlong, "?\?/?\?\?"); /* escaped: no trigraphs */
+	assert_true(pg_utf8_repair(surrogate));
+	assert_string_equal(surrogate, "?\?\?!");
+	assert_true(pg_utf8_repair(beyond));
+	assert_string_equal(beyond, "?\?\?\?\?\?");
+}
+
+/* A client's host metadata cut in the middle of a character, or an issuer
+ * with raw bytes, would make PostgreSQL refuse the row and with it every
+ * other decision of the batch: such bytes are recorded as '?', before the
+ * row is hashed, so the chain still verifies. */
+static void test_text_that_is_not_utf8_is_recorded(void **state)
+{
+	struct fixture *f = *state;
+	struct attestation_record r, got;
+
+	make_record(&r, "sha256:aa", false, 100);
+	memset(r.host, 'x', sizeof(r.host) - 2);
+	r.host[sizeof(r.host) - 3] = '\xc3'; /* the first byte of a two-byte character */
+	r.host[sizeof(r.host) - 2] = '\0';
+	strcpy(r.ek_issuer, "CN=\xff\xfe Corp");
+	assert_int_equal(f->st->ops->commit_decision(f->st, NULL, 0, &r), ERR_OK);
+	assert_int_equal(f->st->ops->attestation_get(f->st, r.id, &got), ERR_OK);
+	assert_string_equal(got.ek_issuer, "CN=?\? Corp");
+	assert_int_equal(got.host[sizeof(got.host) - 3], '?');
+	assert_audit(f->st, 1, 0);
+}
+
 /* The README's runtime role: no DDL, and no UPDATE or DELETE of the
  * history even with the triggers out of the way. */
 #define APP_ROLE_GRANTS                                                                            \
@@ -651,6 +694,9 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_runs_as_least_privileged_role, setup, teardown),
+	    cmocka_unit_test(test_utf8_repair),
+	    cmocka_unit_test_setup_teardown(test_text_that_is_not_utf8_is_recorded, setup,
+					    teardown),
 	    cmocka_unit_test(test_unreachable_server),
 	    cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),
 	};
