@@ -14,19 +14,25 @@
 #include "evlog.h"
 #include "evlog_json.h"
 #include "fileio.h"
+#include "json_util.h"
 
 /* A PCR values file is a few KiB; refuse anything absurd. */
 #define CTL_PCRS_FILE_MAX (64 * 1024)
+/* Evidence JSON: the event log in base64 (4/3 of its cap) and a little more. */
+#define CTL_EVIDENCE_FILE_MAX (EVLOG_MAX_SIZE / 3 * 4 + 1024 * 1024)
 
 static void policy_usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: attestctl policy capture LOG [--pcrs PCRS_JSON] [--bank BANK]\n"
+	    "usage: attestctl policy capture EVIDENCE_OR_LOG [--pcrs PCRS_JSON] [--bank BANK]\n"
 	    "                                    [--allow-virtual] [-o FILE]\n\n"
 	    "Writes {\"pcr_selection\": ..., \"boot\": {...}} accepting exactly the boot that\n"
-	    "LOG (a binary TCG event log of a known-good machine) records: Secure Boot\n"
-	    "state, PK/KEK/db/dbx digests, boot component digests, PCR values.\n"
+	    "a known-good machine's event log records: Secure Boot state, PK/KEK/db/dbx\n"
+	    "digests, boot component digests, PCR values. The input is the binary TCG\n"
+	    "log, or evidence JSON with \"event_log\" (base64) and \"pcrs\" at the top or\n"
+	    "under \"quote\" (what `attest-client --dry-run` prints on that machine); the\n"
+	    "log must then replay to the evidence's PCRs.\n"
 	    "  --pcrs FILE       the machine's PCRs ({\"banks\": {...}} or {\"sha256\": {...}},\n"
 	    "                    as tpm2_pcrread values); the log must replay to them\n"
 	    "  --bank BANK       sha1, sha256 (default), sha384 or sha512\n"
@@ -36,33 +42,77 @@ static void policy_usage(FILE *out)
 }
 
 /* The log must reproduce the machine's own PCR values before anything is
- * pinned from it; a log that does not is not that machine's boot. */
-static int check_pcrs_file(const char *path, struct evlog_pcrs *replayed)
+ * pinned from it; a log that does not is not that machine's boot. pcrs is
+ * {"banks": {...}} or the banks object itself. */
+static err_t check_pcrs_json(const json_t *pcrs, struct evlog_pcrs *replayed)
 {
 	struct evlog_pcr_values values[EVLOG_BANK_COUNT];
+	const json_t *banks =
+	    json_object_get(pcrs, "banks") != NULL ? json_object_get(pcrs, "banks") : pcrs;
+
+	TRY(evlog_pcr_values_from_json(banks, values));
+	return evlog_check_pcr_values(replayed, values, 0);
+}
+
+static int check_pcrs_file(const char *path, struct evlog_pcrs *replayed)
+{
 	uint8_t *text = NULL;
 	size_t len;
-	json_t *doc, *banks;
+	json_t *doc = NULL;
 	err_t rc;
 
 	rc = fileio_read(path, CTL_PCRS_FILE_MAX, &text, &len);
-	if (rc != ERR_OK) {
-		fprintf(stderr, "attestctl: %s\n", err_detail());
-		return CTL_EXIT_FAIL;
+	if (rc == ERR_OK) {
+		doc = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
+		rc = doc == NULL ? err_fail(ERR_BAD_REQUEST, "not JSON")
+				 : check_pcrs_json(doc, replayed);
 	}
-	doc = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
 	free(text);
-	banks = json_object_get(doc, "banks") != NULL ? json_object_get(doc, "banks") : doc;
-	rc = doc == NULL ? err_fail(ERR_BAD_REQUEST, "not JSON")
-			 : evlog_pcr_values_from_json(banks, values);
-	if (rc == ERR_OK)
-		rc = evlog_check_pcr_values(replayed, values, 0);
 	json_decref(doc);
 	if (rc != ERR_OK) {
 		fprintf(stderr, "attestctl: %s: %s: %s\n", path, err_code_str(rc), err_detail());
 		return CTL_EXIT_FAIL;
 	}
 	return CTL_EXIT_OK;
+}
+
+/* Evidence JSON: its event log, and its PCRs (*pcrs, borrowed from *doc)
+ * for the replay check. */
+static err_t evidence_load(const char *path, json_t **doc, const json_t **pcrs, struct evlog **log)
+{
+	uint8_t *text = NULL, *raw = NULL;
+	size_t len, raw_len = 0;
+	const json_t *q;
+	err_t rc;
+
+	TRY(fileio_read(path, CTL_EVIDENCE_FILE_MAX, &text, &len));
+	*doc = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
+	if (*doc == NULL)
+		return err_fail(ERR_BAD_REQUEST, "not JSON evidence");
+	q = json_object_get(*doc, "quote") != NULL ? json_object_get(*doc, "quote") : *doc;
+	*pcrs = json_object_get(q, "pcrs");
+	if (*pcrs == NULL)
+		return err_fail(ERR_BAD_REQUEST, "pcrs: missing");
+	TRY(json_get_b64(q, "event_log", EVLOG_MAX_SIZE, &raw, &raw_len));
+	rc = evlog_parse(raw, raw_len, log);
+	free(raw);
+	return rc;
+}
+
+/* A JSON document starts with '{'; a TCG log never does (its first field is
+ * the PCR index 0 of the Spec ID or first event, little-endian). */
+static bool is_json_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	int c = EOF;
+
+	if (f == NULL)
+		return false;
+	while ((c = fgetc(f)) == ' ' || c == '\n' || c == '\t' || c == '\r')
+		;
+	fclose(f);
+	return c == '{';
 }
 
 /* Lab VMs: write the rules that fire as switched off, and say so. */
@@ -130,14 +180,26 @@ static int capture(const struct capture_opts *o)
 {
 	struct evlog *log = NULL;
 	struct evlog_pcrs *replayed = calloc(1, sizeof(*replayed));
-	json_t *doc = NULL;
-	int status = ctl_eventlog_load(o->log_path, &log);
+	json_t *doc = NULL, *evidence = NULL;
+	const json_t *evidence_pcrs = NULL;
+	int status = CTL_EXIT_FAIL;
 	err_t rc;
 
-	if (status != CTL_EXIT_OK || replayed == NULL)
+	if (replayed == NULL)
 		goto out;
-	status = CTL_EXIT_FAIL;
+	if (is_json_file(o->log_path)) {
+		rc = evidence_load(o->log_path, &evidence, &evidence_pcrs, &log);
+		if (rc != ERR_OK) {
+			fprintf(stderr, "attestctl: %s: %s: %s\n", o->log_path, err_code_str(rc),
+				err_detail());
+			goto out;
+		}
+	} else if (ctl_eventlog_load(o->log_path, &log) != CTL_EXIT_OK) {
+		goto out;
+	}
 	rc = evlog_replay(log, replayed);
+	if (rc == ERR_OK && evidence_pcrs != NULL)
+		rc = check_pcrs_json(evidence_pcrs, replayed);
 	if (rc == ERR_OK)
 		rc = boot_policy_capture(log, replayed, o->bank, &doc);
 	if (rc != ERR_OK) {
@@ -145,16 +207,17 @@ static int capture(const struct capture_opts *o)
 			err_detail());
 		goto out;
 	}
-	if (o->pcrs_path == NULL)
+	if (o->pcrs_path == NULL && evidence_pcrs == NULL)
 		fprintf(stderr, "attestctl: warning: no --pcrs given; the values are the log's "
 				"own replay, not checked against the machine's TPM\n");
-	else if (check_pcrs_file(o->pcrs_path, replayed) != CTL_EXIT_OK)
+	else if (o->pcrs_path != NULL && check_pcrs_file(o->pcrs_path, replayed) != CTL_EXIT_OK)
 		goto out;
 	if (apply_virtual(log, o->allow_virtual, doc) != CTL_EXIT_OK)
 		goto out;
 	status = write_doc(doc, o->out_path);
 out:
 	json_decref(doc);
+	json_decref(evidence);
 	free(replayed);
 	evlog_free(log);
 	return status == CTL_EXIT_OK ? CTL_EXIT_OK : CTL_EXIT_FAIL;

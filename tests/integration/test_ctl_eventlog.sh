@@ -137,3 +137,29 @@ b = json.load(open(sys.argv[1]))["boot"]
 assert b["virtual_platform"] and not any(b["virtual_platform"].values())' "$IT_TMP/vm.json" ||
 	it_fail "lab policy does not switch the firing rules off"
 it_ok "VM capture"
+
+it_step "capture from evidence JSON (attest-client --dry-run's shape), checked against its PCRs"
+evidence() { # evidence LOG PCRS_SIDECAR OUT [TAMPER]: {"quote": {pcrs, event_log}}
+	python3 - "$@" <<'PY'
+import base64, json, sys
+log, sidecar, out = sys.argv[1:4]
+pcrs = json.load(open(sidecar))["banks"]
+if len(sys.argv) > 4:
+    pcrs["sha256"]["7"] = "00" * 32
+json.dump({"quote": {"pcr_selection": "sha256:0,1,2,3,4,5,6,7", "pcrs": pcrs,
+                     "event_log": base64.b64encode(open(log, "rb").read()).decode()}},
+          open(out, "w"))
+PY
+}
+evidence "$sm" "$sm.pcrs.json" "$IT_TMP/evidence.json"
+"$ctl" policy capture "$IT_TMP/evidence.json" -o "$IT_TMP/from-evidence.json" 2>"$IT_TMP/err" ||
+	{ cat "$IT_TMP/err"; it_fail "capture from evidence failed"; }
+grep -q warning "$IT_TMP/err" && it_fail "evidence PCRs were not used for the check"
+cmp -s "$IT_TMP/policy.json" "$IT_TMP/from-evidence.json" ||
+	it_fail "evidence and log+pcrs captures differ"
+it_ok "the same policy as from the log and its PCR file"
+evidence "$sm" "$sm.pcrs.json" "$IT_TMP/tampered.json" tamper
+"$ctl" policy capture "$IT_TMP/tampered.json" >/dev/null 2>"$IT_TMP/err" &&
+	it_fail "capture accepted evidence whose PCRs the log does not reproduce"
+grep -q eventlog_replay_mismatch "$IT_TMP/err" || it_fail "no eventlog_replay_mismatch"
+it_ok "evidence with a PCR the log does not explain is refused"
