@@ -364,6 +364,32 @@ static void test_concurrent_replays_admit_once(void **state)
 	assert_audit(f->st, RACERS, 0);
 }
 
+static bool collect_machine(const struct machine *m, void *ctx)
+{
+	char *ids = ctx;
+
+	strcat(ids, m->id);
+	strcat(ids, " ");
+	return true;
+}
+
+/* Byte order and an exclusive cursor, as the sqlite store pages them. */
+static void test_machines_list_pages(void **state)
+{
+	struct fixture *f = *state;
+	char ids[256] = "";
+
+	assert_int_equal(f->st->ops->machine_enroll(f->st, "sha256:b", "", 1), ERR_OK);
+	assert_int_equal(f->st->ops->machine_enroll(f->st, "sha256:B", "", 1), ERR_OK);
+	assert_int_equal(f->st->ops->machine_enroll(f->st, "sha256:a", "", 1), ERR_OK);
+	assert_int_equal(f->st->ops->machines_list(f->st, NULL, 2, collect_machine, ids), ERR_OK);
+	assert_string_equal(ids, "sha256:B sha256:a ");
+	ids[0] = '\0';
+	assert_int_equal(f->st->ops->machines_list(f->st, "sha256:a", 2, collect_machine, ids),
+			 ERR_OK);
+	assert_string_equal(ids, "sha256:b ");
+}
+
 static void test_machines_seen_by_every_instance(void **state)
 {
 	struct fixture *f = *state;
@@ -688,6 +714,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_replays_admit_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_machines_seen_by_every_instance, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_machines_list_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_instances_keep_one_chain, setup,
