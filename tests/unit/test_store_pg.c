@@ -40,7 +40,7 @@ struct fixture {
 };
 
 /* Runs a shell command as the server's user; false when it failed. */
-static bool sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static bool sh(const char *fmt, ...)
 {
 	char cmd[2048], inner[1900];
 	va_list ap;
