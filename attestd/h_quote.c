@@ -122,13 +122,15 @@ static err_t make_token(struct app *app, const struct attestation_record *rec, c
 	return rc;
 }
 
-static void new_jti(char out[64])
+/* A token id must be unique: without randomness there is no token. */
+static err_t new_jti(char out[64])
 {
 	uint8_t raw[16];
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		memset(raw, 0, sizeof(raw)); /* a token id is unique, not secret */
+		return err_fail(ERR_INTERNAL, "no randomness for a token id");
 	hex_encode(raw, sizeof(raw), out);
+	return ERR_OK;
 }
 
 static void admit(struct app *app, struct attestation_record *rec, const struct quote_request *r,
@@ -138,8 +140,9 @@ static void admit(struct app *app, struct attestation_record *rec, const struct 
 	int64_t expires_at = 0;
 	err_t rc;
 
-	new_jti(rec->token_jti);
-	rc = make_token(app, rec, &token, &expires_at);
+	rc = new_jti(rec->token_jti);
+	if (rc == ERR_OK)
+		rc = make_token(app, rec, &token, &expires_at);
 	if (rc != ERR_OK) {
 		http_reply_error(resp, rc);
 		return;
