@@ -221,7 +221,13 @@ static int ek_verify(const char *policy_path, const char *ek_pub, bool json, cha
 	if (status == CTL_EXIT_OK)
 		status = read_chain(files + 1, count - 1, &chain);
 	if (status == CTL_EXIT_OK) {
-		rc = ek_check(p, cert, len, chain, &v);
+		struct ek_sent_chain sent;
+
+		rc = ek_sent_chain_from_stack(chain, &sent);
+		if (rc == ERR_OK) {
+			rc = ek_check(p, cert, len, &sent, &v);
+			ek_sent_chain_clear(&sent);
+		}
 		if (rc == ERR_OK && ek_pub != NULL)
 			rc = check_ek_pub(ek_pub, v);
 		if (rc == ERR_INTERNAL) {

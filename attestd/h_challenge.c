@@ -28,7 +28,7 @@ struct challenge_request {
 	json_t *body;
 	uint8_t *ek_cert;
 	size_t ek_cert_len;
-	STACK_OF(X509) * ek_chain;
+	struct ek_sent_chain ek_chain; /* its der[] are malloc'd, freed with the request */
 	TPMT_PUBLIC ek_pub;
 	TPMT_PUBLIC ak_pub;
 	uint8_t *ak_pub_raw;
@@ -40,7 +40,8 @@ static void request_free(struct challenge_request *r)
 {
 	json_decref(r->body);
 	free(r->ek_cert);
-	sk_X509_pop_free(r->ek_chain, X509_free);
+	for (size_t i = 0; i < r->ek_chain.count; i++)
+		free((void *)r->ek_chain.der[i]);
 	free(r->ak_pub_raw);
 	free(r->host);
 }
@@ -63,7 +64,9 @@ static err_t decode_public(const json_t *body, const char *field, TPMT_PUBLIC *o
 	return rc;
 }
 
-static err_t decode_chain(const json_t *arr, STACK_OF(X509) * *out)
+/* The intermediates as sent; ek_check parses them only when no cached
+ * verdict already answers for these exact bytes. */
+static err_t decode_chain(const json_t *arr, struct ek_sent_chain *out)
 {
 	size_t i;
 	json_t *v;
@@ -71,27 +74,17 @@ static err_t decode_chain(const json_t *arr, STACK_OF(X509) * *out)
 	if (json_array_size(arr) > EKCERT_MAX_SENT_CHAIN)
 		return err_fail(ERR_BAD_REQUEST, "ek_chain: more than %d certificates",
 				EKCERT_MAX_SENT_CHAIN);
-	*out = sk_X509_new_null();
-	if (*out == NULL)
-		return err_fail(ERR_INTERNAL, "out of memory");
 	json_array_foreach(arr, i, v)
 	{
 		uint8_t *der = NULL;
 		size_t len = 0;
-		X509 *x = NULL;
 
 		if (!json_is_string(v) || !b64_decode(json_string_value(v), json_string_length(v),
 						      EKCERT_MAX_INPUT, &der, &len))
 			return err_fail(ERR_BAD_REQUEST, "ek_chain[%zu]: not canonical base64", i);
-		err_t rc = ekcert_x509_from_der(der, len, &x);
-		free(der);
-		if (rc != ERR_OK)
-			return err_fail(ERR_BAD_REQUEST, "ek_chain[%zu]: not an X.509 certificate",
-					i);
-		if (!sk_X509_push(*out, x)) {
-			X509_free(x);
-			return err_fail(ERR_INTERNAL, "out of memory");
-		}
+		out->der[out->count] = der;
+		out->len[out->count] = len;
+		out->count++;
 	}
 	return ERR_OK;
 }
@@ -188,7 +181,7 @@ void h_challenge(struct app *app, struct http_request *req, const char *arg,
 	decision_begin(app, rec, "challenge");
 	rc = decode_request(req, &r);
 	if (rc == ERR_OK) {
-		struct challenge_evidence e = {r.ek_cert, r.ek_cert_len, r.ek_chain, &r.ek_pub,
+		struct challenge_evidence e = {r.ek_cert, r.ek_cert_len, &r.ek_chain, &r.ek_pub,
 					       &r.ak_pub};
 
 		rc = eval_challenge(app->policy, &e, &v);

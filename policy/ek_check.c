@@ -30,36 +30,86 @@ void ek_verdict_release(const struct ek_verdict *v)
 }
 
 /* SHA-256 over everything the verdict depends on besides the policy: the
- * certificate bytes as sent and the DER of each certificate sent with it,
- * each length-prefixed so no two inputs give the same stream. */
-static err_t cache_key(const uint8_t *cert, size_t len, STACK_OF(X509) * chain,
+ * certificate bytes and the bytes of each certificate sent with it, each
+ * length-prefixed so no two inputs give the same stream. */
+static err_t cache_key(const uint8_t *cert, size_t len, const struct ek_sent_chain *sent,
 		       uint8_t key[static EK_CACHE_KEY_SIZE])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	uint8_t n[8];
 	bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	size_t count = sent != NULL ? sent->count : 0;
 	unsigned int klen = 0;
 
-	for (int i = -1; ok && i < (chain != NULL ? sk_X509_num(chain) : 0); i++) {
-		unsigned char digest[EVP_MAX_MD_SIZE];
-		unsigned int dlen = 0;
-		const uint8_t *p = cert;
-		size_t plen = len;
-		if (i >= 0) {
-			ok = X509_digest(sk_X509_value(chain, i), EVP_sha256(), digest, &dlen) == 1;
-			p = digest;
-			plen = dlen;
-		}
+	for (size_t i = 0; ok && i <= count; i++) {
+		const uint8_t *p = i == 0 ? cert : sent->der[i - 1];
+		size_t plen = i == 0 ? len : sent->len[i - 1];
+		uint8_t n[8];
+
 		for (int b = 0; b < 8; b++)
 			n[b] = (uint8_t)((uint64_t)plen >> (8 * (7 - b)));
-		ok = ok && EVP_DigestUpdate(md, n, sizeof(n)) == 1 &&
-		     EVP_DigestUpdate(md, p, plen) == 1;
+		ok = EVP_DigestUpdate(md, n, sizeof(n)) == 1 && EVP_DigestUpdate(md, p, plen) == 1;
 	}
 	ok = ok && EVP_DigestFinal_ex(md, key, &klen) == 1 && klen == EK_CACHE_KEY_SIZE;
 	EVP_MD_CTX_free(md);
 	if (!ok) {
 		ERR_clear_error();
 		return err_fail(ERR_INTERNAL, "SHA-256 failed");
+	}
+	return ERR_OK;
+}
+
+err_t ek_sent_chain_from_stack(STACK_OF(X509) * certs, struct ek_sent_chain *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; certs != NULL && i < sk_X509_num(certs); i++) {
+		unsigned char *der = NULL;
+		int n;
+
+		if (out->count == EKCERT_MAX_SENT_CHAIN) {
+			ek_sent_chain_clear(out);
+			return err_fail(ERR_BAD_REQUEST, "more than %d intermediates",
+					EKCERT_MAX_SENT_CHAIN);
+		}
+		n = i2d_X509(sk_X509_value(certs, i), &der);
+		if (n <= 0) {
+			ek_sent_chain_clear(out);
+			return err_fail(ERR_INTERNAL, "cannot encode a certificate");
+		}
+		out->der[out->count] = der;
+		out->len[out->count++] = (size_t)n;
+	}
+	return ERR_OK;
+}
+
+void ek_sent_chain_clear(struct ek_sent_chain *c)
+{
+	for (size_t i = 0; i < c->count; i++)
+		OPENSSL_free((void *)c->der[i]);
+	c->count = 0;
+}
+
+/* The sent certificates as OpenSSL objects, for a verdict not cached. */
+static err_t parse_sent(const struct ek_sent_chain *sent, STACK_OF(X509) * *out)
+{
+	*out = NULL;
+	if (sent == NULL || sent->count == 0)
+		return ERR_OK;
+	if (sent->count > EKCERT_MAX_SENT_CHAIN)
+		return err_fail(ERR_BAD_REQUEST, "ek_chain: more than %d certificates",
+				EKCERT_MAX_SENT_CHAIN);
+	*out = sk_X509_new_null();
+	if (*out == NULL)
+		return err_fail(ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; i < sent->count; i++) {
+		X509 *x = NULL;
+
+		if (ekcert_x509_from_der(sent->der[i], sent->len[i], &x) != ERR_OK)
+			return err_fail(ERR_BAD_REQUEST, "ek_chain[%zu]: not an X.509 certificate",
+					i);
+		if (!sk_X509_push(*out, x)) {
+			X509_free(x);
+			return err_fail(ERR_INTERNAL, "out of memory");
+		}
 	}
 	return ERR_OK;
 }
@@ -169,35 +219,44 @@ static err_t replay(const struct ek_verdict *v)
 }
 
 err_t ek_check(const struct policy *p, const uint8_t *ek_cert, size_t len,
-	       STACK_OF(X509) * ek_chain, const struct ek_verdict **out)
+	       const struct ek_sent_chain *sent, const struct ek_verdict **out)
 {
 	uint8_t key[EK_CACHE_KEY_SIZE];
 	struct ekcert *c = NULL;
 	struct ek_verdict *v = NULL;
+	STACK_OF(X509) *chain = NULL;
 	time_t now = time(NULL);
 	const struct ek_verdict *hit;
+	err_t rc;
 
 	*out = NULL;
-	TRY(cache_key(ek_cert, len, ek_chain, key));
+	TRY(cache_key(ek_cert, len, sent, key));
 	hit = ek_cache_get(p->ek_cache, key, now);
 	if (hit != NULL) {
 		*out = hit;
 		return replay(hit);
 	}
-	TRY(ekcert_parse_der(ek_cert, len, &c));
+	/* DESIGN.md's order: a malformed ek_chain entry (400) before the EK
+	 * certificate itself. */
+	TRY_OUT(rc, parse_sent(sent, &chain));
+	TRY_OUT(rc, ekcert_parse_der(ek_cert, len, &c));
 	if (new_verdict(c, &v) != ERR_OK) {
-		ekcert_free(c);
-		return ERR_INTERNAL;
+		rc = ERR_INTERNAL;
+		goto out;
 	}
 	err_clear();
-	v->code = judge(p, c, ek_chain, v, now);
-	ekcert_free(c);
+	v->code = judge(p, c, chain, v, now);
 	if (v->code == ERR_INTERNAL) {
 		ek_verdict_release(v); /* not a verdict: never cached */
-		return ERR_INTERNAL;
+		rc = ERR_INTERNAL;
+		goto out;
 	}
 	snprintf(v->detail, sizeof(v->detail), "%s", err_detail());
 	ek_cache_put(p->ek_cache, key, v);
 	*out = v;
-	return v->code;
+	rc = v->code;
+out:
+	ekcert_free(c);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
 }

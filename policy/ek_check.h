@@ -46,14 +46,29 @@ struct ek_verdict {
 	atomic_uint refs;				 /* internal */
 };
 
+/* The intermediates a client sent, as the DER bytes it sent (each may carry
+ * NV 0xFF padding). They are parsed only when no cached verdict answers:
+ * d2i_X509 costs more than the rest of a cached challenge. */
+struct ek_sent_chain {
+	size_t count; /* at most EKCERT_MAX_SENT_CHAIN */
+	const uint8_t *der[EKCERT_MAX_SENT_CHAIN];
+	size_t len[EKCERT_MAX_SENT_CHAIN];
+};
+
+/* DER-encodes certificates an operator gave (files) into the form above;
+ * free with ek_sent_chain_clear. */
+err_t ek_sent_chain_from_stack(STACK_OF(X509) * certs, struct ek_sent_chain *out) WARN_UNUSED;
+void ek_sent_chain_clear(struct ek_sent_chain *c);
+
 /* Runs the checks above on ek_cert (DER, NV padding allowed) and the
- * intermediates the client sent (may be NULL). Returns the verdict's code
- * and sets the thread's error detail. *out is the verdict whenever the
- * certificate parsed, trusted or not (so a refusal can be recorded with its
- * manufacturer and machine id); NULL for ek_cert_invalid and internal
- * errors. Release it with ek_verdict_release. */
+ * intermediates the client sent (may be NULL): an entry that is not a
+ * certificate is ERR_BAD_REQUEST naming it ("ek_chain[1]: ..."). Returns the
+ * verdict's code and sets the thread's error detail. *out is the verdict
+ * whenever the certificate parsed, trusted or not (so a refusal can be
+ * recorded with its manufacturer and machine id); NULL for ek_cert_invalid,
+ * bad_request and internal errors. Release it with ek_verdict_release. */
 err_t ek_check(const struct policy *p, const uint8_t *ek_cert, size_t len,
-	       STACK_OF(X509) * ek_chain, const struct ek_verdict **out) WARN_UNUSED;
+	       const struct ek_sent_chain *sent, const struct ek_verdict **out) WARN_UNUSED;
 
 const struct ek_verdict *ek_verdict_ref(const struct ek_verdict *v);
 void ek_verdict_release(const struct ek_verdict *v);

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 #include <tss2/tss2_tpm2_types.h>
 
+#include "ek_check.h"
 #include "ekcert.h"
 #include "err.h"
 #include "pcrs.h"
@@ -23,7 +24,7 @@ struct policy;
 struct challenge_evidence {
 	const uint8_t *ek_cert; /* DER, NV padding allowed */
 	size_t ek_cert_len;
-	STACK_OF(X509) * ek_chain; /* intermediates the client sent; may be NULL */
+	const struct ek_sent_chain *ek_chain; /* intermediates the client sent; may be NULL */
 	const TPMT_PUBLIC *ek_pub;
 	const TPMT_PUBLIC *ak_pub;
 };

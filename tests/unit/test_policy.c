@@ -168,8 +168,13 @@ static err_t check(const struct policy *p, const char *file, STACK_OF(X509) * ch
 	size_t len = 0;
 	uint8_t *der = der_of(file, &len);
 	const struct ek_verdict *got = NULL;
-	err_t rc = ek_check(p, der, len, chain, &got);
+	struct ek_sent_chain sent;
 
+	/* ek_check takes the intermediates as a client sends them: DER bytes. */
+	assert_int_equal(ek_sent_chain_from_stack(chain, &sent), ERR_OK);
+	err_t rc = ek_check(p, der, len, chain != NULL ? &sent : NULL, &got);
+
+	ek_sent_chain_clear(&sent);
 	free(der);
 	if (got != NULL)
 		assert_int_equal(got->code, rc);
@@ -459,6 +464,27 @@ static void test_chain_sent_in_any_order(void **state)
 	policy_free(p);
 }
 
+static void test_malformed_sent_certificate(void **state)
+{
+	struct policy *p = variant("{\"trust_anchors\": [\"" SYN "root.pem\"]}");
+	static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+	size_t len = 0;
+	uint8_t *der = der_of(SYN "ek-ecc.pem", &len);
+	struct ek_sent_chain bad = {1, {junk}, {sizeof(junk)}};
+	const struct ek_verdict *v = NULL;
+
+	(void)state;
+	/* Not a certificate: a malformed body (400) naming the entry, before
+	 * any verdict, and never cached as one. */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ek_check(p, der, len, &bad, &v), ERR_BAD_REQUEST);
+		assert_null(v);
+		assert_string_equal(err_detail(), "ek_chain[0]: not an X.509 certificate");
+	}
+	free(der);
+	policy_free(p);
+}
+
 static void test_verdict_cache(void **state)
 {
 	struct policy *p = variant("{\"trust_anchors\": [\"" SYN "root.pem\"]}");
@@ -743,6 +769,7 @@ int main(void)
 	    cmocka_unit_test(test_rule_on_a_ca_of_the_built_chain),
 	    cmocka_unit_test(test_rule_patterns_fold_spaces_and_case),
 	    cmocka_unit_test(test_chain_sent_in_any_order),
+	    cmocka_unit_test(test_malformed_sent_certificate),
 	    cmocka_unit_test(test_verdict_cache),
 	    cmocka_unit_test(test_verdict_key_is_the_certificate_key),
 	    cmocka_unit_test(test_invalid_certificate),
