@@ -168,12 +168,14 @@ void pg_col_bytes(const PGresult *r, int row, int col, uint8_t *dst, size_t len)
 
 /* ---- connections ---- */
 
-err_t pg_fail(struct pg_conn *pc, const char *what)
+/* ERR_UNAVAILABLE naming what failed and the server's reason; drops the
+ * connection when it is broken. */
+static err_t fail_with(struct pg_conn *pc, const char *what, const char *reason)
 {
 	char msg[ERR_DETAIL_MAX];
 	size_t n;
 
-	snprintf(msg, sizeof(msg), "%s", pc->conn != NULL ? PQerrorMessage(pc->conn) : "");
+	snprintf(msg, sizeof(msg), "%s", reason);
 	/* libpq's messages span lines ("...\n\tThis probably means..."); a
 	 * log line and an error detail are one line. */
 	for (char *c = msg; *c != '\0'; c++) {
@@ -188,6 +190,11 @@ err_t pg_fail(struct pg_conn *pc, const char *what)
 		pc->conn = NULL;
 	}
 	return err_fail(ERR_UNAVAILABLE, "store: %s: %s", what, msg);
+}
+
+err_t pg_fail(struct pg_conn *pc, const char *what)
+{
+	return fail_with(pc, what, pc->conn != NULL ? PQerrorMessage(pc->conn) : "");
 }
 
 /* The server's notices ("relation already exists, skipping" from the
@@ -337,6 +344,56 @@ err_t pg_stream(struct pg_conn *pc, const char *sql, const struct pg_params *p, 
 		PQclear(r);
 	}
 	return failed ? pg_fail(pc, "query") : ERR_OK;
+}
+
+bool pg_send(PGconn *c, const char *sql, const struct pg_params *p)
+{
+	static const struct pg_params none;
+
+	if (p == NULL)
+		p = &none;
+	return PQsendQueryParams(c, sql, p->n, NULL, p->values, p->lengths, p->formats, 1) == 1;
+}
+
+err_t pg_pipeline_read(struct pg_conn *pc, const char *what, pg_pipeline_cb on_result, void *ctx)
+{
+	char reason[ERR_DETAIL_MAX] = "";
+	size_t index = 0;
+	int nulls = 0;
+	bool ok = true;
+
+	for (;;) {
+		PGresult *r = PQgetResult(pc->conn);
+		ExecStatusType st;
+
+		/* One NULL ends each statement's results; two in a row mean
+		 * the connection has nothing more to give (it broke). */
+		if (r == NULL) {
+			if (++nulls > 1 || PQstatus(pc->conn) != CONNECTION_OK)
+				return pg_fail(pc, what);
+			continue;
+		}
+		nulls = 0;
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		/* In a pipeline the server's reason is in the failed result,
+		 * not on the connection; the statements after it are only
+		 * "aborted". */
+		if (st == PGRES_FATAL_ERROR && reason[0] == '\0')
+			snprintf(reason, sizeof(reason), "%s", PQresultErrorMessage(r));
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			ok = false;
+		else if (ok && on_result != NULL)
+			ok = on_result(r, index, ctx);
+		index++;
+		PQclear(r);
+	}
+	if (ok)
+		return ERR_OK;
+	return reason[0] != '\0' ? fail_with(pc, what, reason) : pg_fail(pc, what);
 }
 
 /* ---- schema ---- */

@@ -2,7 +2,9 @@
  * copy-from-sqlite). Rows keep their ids, prev_hash and hash, so the chain
  * the auditors already trust is the one that continues; everything is one
  * transaction on a connection of its own, holding the chain head, so no
- * instance can append in the middle and a failed copy leaves nothing. */
+ * instance can append in the middle and a failed copy leaves nothing. The
+ * inserts are pipelined (a sync every PG_IMPORT_SYNC_EVERY statements):
+ * one round trip per row would make a million-row history take minutes. */
 #include "store_pg.h"
 
 #include <stdlib.h>
@@ -11,8 +13,13 @@
 #include "store_pg_int.h"
 #include "store_pg_sql.h"
 
+/* Statements sent before their results are read: enough to keep the
+ * server busy, few enough that an error is reported soon after the row. */
+#define PG_IMPORT_SYNC_EVERY 1000
+
 struct pg_import {
 	struct pg_conn pc;
+	size_t unsynced; /* statements sent since the last sync */
 	int64_t last_id;
 	uint8_t last_hash[STORE_HASH_LEN];
 };
@@ -28,6 +35,25 @@ static err_t run(struct pg_import *im, const char *sql, const struct pg_params *
 	else
 		PQclear(r);
 	return rc;
+}
+
+static err_t sync_and_check(struct pg_import *im)
+{
+	im->unsynced = 0;
+	if (PQpipelineSync(im->pc.conn) != 1)
+		return pg_fail(&im->pc, "copy");
+	return pg_pipeline_read(&im->pc, "copy", NULL, NULL);
+}
+
+/* Sends one statement of the copy; every PG_IMPORT_SYNC_EVERY, waits for
+ * the server to have run them. */
+static err_t queue(struct pg_import *im, const char *sql, const struct pg_params *p)
+{
+	if (!pg_send(im->pc.conn, sql, p))
+		return pg_fail(&im->pc, "copy");
+	if (++im->unsynced < PG_IMPORT_SYNC_EVERY)
+		return ERR_OK;
+	return sync_and_check(im);
 }
 
 void store_pg_import_abort(struct pg_import *im)
@@ -65,6 +91,8 @@ err_t store_pg_import_begin(struct store *base, struct pg_import **out)
 		rc = err_fail(ERR_BAD_REQUEST,
 			      "the PostgreSQL history is not empty; copy only into a new database");
 	PQclear(r);
+	if (rc == ERR_OK && PQenterPipelineMode(im->pc.conn) != 1)
+		rc = pg_fail(&im->pc, "pipeline mode");
 	if (rc != ERR_OK) {
 		store_pg_import_abort(im);
 		return rc;
@@ -91,7 +119,7 @@ err_t store_pg_import_record(struct pg_import *im, const struct attestation_reco
 				"cannot store unchanged",
 				(long long)r->id);
 	pg_params_record(&p, r);
-	TRY(run(im, PG_ATTESTATION_INSERT, &p, PGRES_COMMAND_OK, NULL));
+	TRY(queue(im, PG_ATTESTATION_INSERT, &p));
 	im->last_id = r->id;
 	memcpy(im->last_hash, r->hash, STORE_HASH_LEN);
 	return ERR_OK;
@@ -110,7 +138,7 @@ err_t store_pg_import_machine(struct pg_import *im, const struct machine *m)
 	pg_param_int(&p, m->first_seen);
 	pg_param_int(&p, m->last_seen);
 	pg_param_text(&p, m->last_outcome);
-	return run(im, PG_MACHINE_IMPORT, &p, PGRES_COMMAND_OK, NULL);
+	return queue(im, PG_MACHINE_IMPORT, &p);
 }
 
 err_t store_pg_import_apikey(struct pg_import *im, const uint8_t hash[STORE_HASH_LEN],
@@ -122,7 +150,7 @@ err_t store_pg_import_apikey(struct pg_import *im, const uint8_t hash[STORE_HASH
 	pg_param_text(&p, role);
 	pg_param_text(&p, name);
 	pg_param_int(&p, created_at);
-	return run(im, PG_APIKEY_ADD, &p, PGRES_COMMAND_OK, NULL);
+	return queue(im, PG_APIKEY_ADD, &p);
 }
 
 err_t store_pg_import_session(struct pg_import *im, const uint8_t id[16], int64_t expires_at)
@@ -131,7 +159,7 @@ err_t store_pg_import_session(struct pg_import *im, const uint8_t id[16], int64_
 
 	pg_param_bytes(&p, id, 16);
 	pg_param_int(&p, expires_at);
-	return run(im, PG_SESSION_CONSUME, &p, PGRES_COMMAND_OK, NULL);
+	return queue(im, PG_SESSION_CONSUME, &p);
 }
 
 err_t store_pg_import_commit(struct pg_import *im)
@@ -143,10 +171,13 @@ err_t store_pg_import_commit(struct pg_import *im)
 	if (im->last_id != 0) {
 		pg_param_int(&p, im->last_id);
 		pg_param_bytes(&p, im->last_hash, STORE_HASH_LEN);
-		rc = run(im, PG_CHAIN_HEAD_SET, &p, PGRES_COMMAND_OK, NULL);
+		if (!pg_send(im->pc.conn, PG_CHAIN_HEAD_SET, &p))
+			rc = pg_fail(&im->pc, "copy");
 	}
+	if (rc == ERR_OK && !pg_send(im->pc.conn, "COMMIT", NULL))
+		rc = pg_fail(&im->pc, "commit");
 	if (rc == ERR_OK)
-		rc = run(im, "COMMIT", NULL, PGRES_COMMAND_OK, NULL);
+		rc = sync_and_check(im);
 	store_pg_import_abort(im);
 	return rc;
 }

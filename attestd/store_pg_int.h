@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libpq-fe.h>
@@ -130,6 +131,15 @@ err_t pg_exec(struct pg_conn *pc, const char *sql, const struct pg_params *p, Ex
 typedef bool (*pg_row_cb)(const PGresult *row, void *ctx);
 err_t pg_stream(struct pg_conn *pc, const char *sql, const struct pg_params *p, pg_row_cb row_cb,
 		void *ctx) WARN_UNUSED;
+
+/* Pipelines (libpq pipeline mode): statements sent without waiting, then
+ * their results read up to the sync point. Each statement's result goes to
+ * on_result (in the order sent; NULL: only checked); any failed statement
+ * fails the whole pipeline, whose transaction the caller then abandons. */
+bool pg_send(PGconn *c, const char *sql, const struct pg_params *p);
+typedef bool (*pg_pipeline_cb)(PGresult *r, size_t index, void *ctx);
+err_t pg_pipeline_read(struct pg_conn *pc, const char *what, pg_pipeline_cb on_result,
+		       void *ctx) WARN_UNUSED;
 
 /* The write side (store_pg_write.c). */
 err_t store_pg_writer_start(struct pg_store *s) WARN_UNUSED;

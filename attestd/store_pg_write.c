@@ -32,55 +32,6 @@ static void mark_replayed(struct attestation_record *r)
 	r->token_jti[0] = '\0';
 }
 
-static bool send(PGconn *c, const char *sql, const struct pg_params *p)
-{
-	static const struct pg_params none;
-
-	if (p == NULL)
-		p = &none;
-	return PQsendQueryParams(c, sql, p->n, NULL, p->values, p->lengths, p->formats, 1) == 1;
-}
-
-/* Reads the results of one pipeline up to its sync point. Each statement's
- * result goes to on_result (in the order sent); any failed statement fails
- * the whole pipeline, whose transaction the caller then abandons. */
-typedef bool (*pipeline_result_cb)(PGresult *r, size_t index, void *ctx);
-
-static err_t pipeline_read(struct pg_conn *pc, pipeline_result_cb on_result, void *ctx)
-{
-	size_t index = 0;
-	int nulls = 0;
-	bool ok = true;
-
-	for (;;) {
-		PGresult *r = PQgetResult(pc->conn);
-		ExecStatusType st;
-
-		/* One NULL ends each statement's results; two in a row mean
-		 * the connection has nothing more to give (it broke). */
-		if (r == NULL) {
-			if (++nulls > 1 || PQstatus(pc->conn) != CONNECTION_OK)
-				return pg_fail(pc, "pipeline");
-			continue;
-		}
-		nulls = 0;
-		st = PQresultStatus(r);
-		if (st == PGRES_PIPELINE_SYNC) {
-			PQclear(r);
-			break;
-		}
-		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-			ok = false;
-		else if (ok && on_result != NULL)
-			ok = on_result(r, index, ctx);
-		index++;
-		if (!ok && st == PGRES_FATAL_ERROR)
-			log_error("store: %s", PQresultErrorMessage(r));
-		PQclear(r);
-	}
-	return ok ? ERR_OK : pg_fail(pc, "append decisions");
-}
-
 struct phase1 {
 	struct pg_pending *batch;
 	int64_t head_id;
@@ -122,7 +73,7 @@ static err_t send_row(PGconn *c, const struct attestation_record *r)
 	struct pg_params p = {0};
 
 	pg_params_record(&p, r);
-	if (!send(c, PG_ATTESTATION_INSERT, &p))
+	if (!pg_send(c, PG_ATTESTATION_INSERT, &p))
 		return err_fail(ERR_UNAVAILABLE, "store: sending a history row failed");
 	if (r->machine_id[0] == '\0')
 		return ERR_OK;
@@ -132,7 +83,7 @@ static err_t send_row(PGconn *c, const struct attestation_record *r)
 	pg_param_text(&m, r->ek_manufacturer);
 	pg_param_int(&m, r->time);
 	pg_param_text(&m, store_outcome_str(r->admitted));
-	return send(c, PG_MACHINE_SEEN, &m)
+	return pg_send(c, PG_MACHINE_SEEN, &m)
 		   ? ERR_OK
 		   : err_fail(ERR_UNAVAILABLE, "store: sending a machine update failed");
 }
@@ -157,7 +108,7 @@ static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may
 		q->result = ERR_OK;
 	if (PQenterPipelineMode(pc->conn) != 1)
 		return pg_fail(pc, "pipeline mode");
-	if (!send(pc->conn, "BEGIN", NULL) || !send(pc->conn, PG_CHAIN_HEAD_LOCK, NULL))
+	if (!pg_send(pc->conn, "BEGIN", NULL) || !pg_send(pc->conn, PG_CHAIN_HEAD_LOCK, NULL))
 		rc = pg_fail(pc, "begin");
 	for (struct pg_pending *q = batch; rc == ERR_OK && q != NULL; q = q->next) {
 		struct pg_params sp = {0};
@@ -166,13 +117,13 @@ static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may
 			continue;
 		pg_param_bytes(&sp, q->session_id, 16);
 		pg_param_int(&sp, q->session_expires_at);
-		if (!send(pc->conn, PG_SESSION_CONSUME, &sp))
+		if (!pg_send(pc->conn, PG_SESSION_CONSUME, &sp))
 			rc = pg_fail(pc, "consume session");
 	}
 	if (rc == ERR_OK && PQpipelineSync(pc->conn) != 1)
 		rc = pg_fail(pc, "sync");
 	if (rc == ERR_OK)
-		rc = pipeline_read(pc, phase1_result, &ph);
+		rc = pg_pipeline_read(pc, "lock the chain head", phase1_result, &ph);
 	if (rc == ERR_OK)
 		*may_retry = false; /* the records are written to from here on */
 	for (struct pg_pending *q = batch; rc == ERR_OK && q != NULL; q = q->next) {
@@ -195,20 +146,20 @@ static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may
 	if (rc == ERR_OK) {
 		pg_param_int(&p, ph.head_id);
 		pg_param_bytes(&p, ph.head_hash, STORE_HASH_LEN);
-		if (!send(pc->conn, PG_CHAIN_HEAD_SET, &p))
+		if (!pg_send(pc->conn, PG_CHAIN_HEAD_SET, &p))
 			rc = pg_fail(pc, "move chain head");
 	}
 	if (rc == ERR_OK && purge) {
 		struct pg_params pp = {0};
 
 		pg_param_int(&pp, now - PG_SESSION_GRACE_S);
-		if (!send(pc->conn, PG_SESSION_PURGE, &pp))
+		if (!pg_send(pc->conn, PG_SESSION_PURGE, &pp))
 			rc = pg_fail(pc, "purge sessions");
 	}
-	if (rc == ERR_OK && (!send(pc->conn, "COMMIT", NULL) || PQpipelineSync(pc->conn) != 1))
+	if (rc == ERR_OK && (!pg_send(pc->conn, "COMMIT", NULL) || PQpipelineSync(pc->conn) != 1))
 		rc = pg_fail(pc, "commit");
 	if (rc == ERR_OK)
-		rc = pipeline_read(pc, NULL, NULL);
+		rc = pg_pipeline_read(pc, "append decisions", NULL, NULL);
 	if (rc == ERR_OK && PQexitPipelineMode(pc->conn) != 1)
 		rc = pg_fail(pc, "pipeline mode");
 	if (rc != ERR_OK) {

@@ -91,3 +91,17 @@ out=$("$(it_build_path attestd/attestctl)" -c "$IT_TMP/second.conf" db copy-from
 	"$IT_TMP/edited.db") && it_fail "an edited source was copied: $out"
 [[ "$out" == *"source audit chain BROKEN at row 2"* ]] || it_fail "copy of an edited source: $out"
 it_ok "refused: $out"
+
+it_step "a copy that fails half-way leaves nothing behind"
+second() {
+	"$(it_build_path attestd/attestctl)" -c "$IT_TMP/second.conf" "$@"
+}
+# The machine enrolled on sqlite, enrolled again on the target: its row
+# collides when the machines are copied, after all history rows were sent.
+second machines enroll "sha256:$(printf '%064d' 7)" >/dev/null || it_fail "enroll on the target"
+out=$(second db copy-from-sqlite "$IT_TMP/sq/attestd.db" 2>&1) && it_fail "a colliding copy succeeded: $out"
+[[ "$out" == *"duplicate key"* ]] || it_fail "copy with a colliding machine: $out"
+[ "$(pg_psql main -d second -c 'SELECT count(*) FROM attestations')" = 0 ] ||
+	it_fail "rows of the failed copy were left behind"
+second audit verify | grep -q "audit chain OK: 0 rows" || it_fail "target after the failed copy"
+it_ok "refused ($out); the target still has an empty, intact history"

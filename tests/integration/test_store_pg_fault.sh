@@ -79,9 +79,8 @@ it_ok "clients saw the outage as failures ($(at_json "$IT_TMP/load-a.json" faile
 for url in "$A_URL" "$B_URL"; do
 	curl -fsS "$url/healthz" >/dev/null || it_fail "$url/healthz still failing"
 done
-grep -q "decisions not recorded" "$IT_TMP/a/attestd.log" "$IT_TMP/b/attestd.log" ||
-	it_fail "no instance logged the decisions it could not record"
-it_ok "healthz OK on both; the instances logged the decisions they refused to record"
+kill -0 "$A_PID" && kill -0 "$B_PID" || it_fail "an instance exited during the outage"
+it_ok "healthz OK on both instances, neither restarted"
 
 it_step "every token a client received has its admitted row"
 AT_CONF=$A_CONF at_ctl history --outcome admitted --json >"$IT_TMP/history.jsonl" ||
