@@ -166,16 +166,18 @@ static err_t add_pem(struct ek_certs *c, const uint8_t *p, size_t len, bool as_l
 
 err_t ek_certs_add_file(struct ek_certs *c, const char *path, bool as_leaf)
 {
-	static const char pem_start[] = "-----BEGIN ";
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	err_t rc;
 
 	TRY(fileio_read(path, EKCERT_MAX_INPUT, &buf, &len));
-	if (memmem(buf, len, pem_start, sizeof(pem_start) - 1) != NULL)
-		rc = add_pem(c, buf, len, as_leaf);
-	else
+	/* A DER certificate starts with a SEQUENCE tag; PEM text never does.
+	 * (Searching for "-----BEGIN " would misread a DER certificate whose
+	 * subject happens to contain it.) */
+	if (len > 0 && buf[0] == 0x30)
 		rc = ek_certs_add_der(c, buf, len, as_leaf);
+	else
+		rc = add_pem(c, buf, len, as_leaf);
 	free(buf);
 	return err_context(rc, path);
 }
