@@ -709,6 +709,54 @@ static void test_server_restart(void **state)
 	assert_audit(f->st, 4, 0);
 }
 
+struct slow_commit {
+	struct store *st;
+	struct attestation_record rec;
+	err_t rc;
+};
+
+static void *commit_in_thread(void *arg)
+{
+	struct slow_commit *c = arg;
+	uint8_t sid[16] = {8};
+
+	c->rc = c->st->ops->commit_decision(c->st, sid, 4000000000LL, &c->rec);
+	return NULL;
+}
+
+/* The server dies while a decision's transaction is under way (a trigger
+ * holds the INSERT for two seconds): the caller gets ERR_UNAVAILABLE, so
+ * no token leaves for it, and after the restart no row of it exists, its
+ * session is still unused, and the chain is intact. */
+static void test_crash_during_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct slow_commit c = {.st = f->st, .rc = ERR_INTERNAL};
+	pthread_t t;
+	bool used = true;
+	uint8_t sid[16] = {8};
+
+	commit_n(f->st, 2, 100);
+	assert_non_null(psql(f->db, "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS"
+				    " $$BEGIN PERFORM pg_sleep(2); RETURN NEW; END$$;"
+				    "CREATE TRIGGER slow BEFORE INSERT ON attestations"
+				    " FOR EACH ROW EXECUTE FUNCTION slow()"));
+	make_record(&c.rec, "sha256:aa", true, 300);
+	strcpy(c.rec.token_jti, "jti-in-flight");
+	assert_int_equal(pthread_create(&t, NULL, commit_in_thread, &c), 0);
+	usleep(500 * 1000); /* the INSERT is sleeping in the server */
+	assert_true(server_stop());
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(c.rc, ERR_UNAVAILABLE);
+	assert_true(server_start());
+	assert_string_equal(psql(f->db, "SELECT count(*) FROM attestations"), "2");
+	assert_int_equal(f->st->ops->session_used(f->st, sid, &used), ERR_OK);
+	assert_false(used);
+	assert_non_null(psql(f->db, "DROP TRIGGER slow ON attestations"));
+	commit_n(f->st, 1, 400);
+	assert_audit(f->st, 3, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -732,6 +780,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test(test_unreachable_server),
 	    cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crash_during_commit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
