@@ -33,7 +33,7 @@ static void mark_replayed(struct attestation_record *r)
 }
 
 struct phase1 {
-	struct pg_pending *batch;
+	struct pg_pending *next_session; /* whose session insert comes next */
 	int64_t head_id;
 	uint8_t head_hash[STORE_HASH_LEN];
 };
@@ -43,7 +43,7 @@ struct phase1 {
 static bool phase1_result(PGresult *r, size_t index, void *ctx)
 {
 	struct phase1 *ph = ctx;
-	size_t want;
+	struct pg_pending *p;
 
 	if (index == 0)
 		return true;
@@ -54,18 +54,15 @@ static bool phase1_result(PGresult *r, size_t index, void *ctx)
 		pg_col_bytes(r, 0, 1, ph->head_hash, STORE_HASH_LEN);
 		return true;
 	}
-	want = index - 2;
-	for (struct pg_pending *p = ph->batch; p != NULL; p = p->next) {
-		if (p->session_id == NULL)
-			continue;
-		if (want-- == 0) {
-			/* Nothing inserted: the session was consumed before. */
-			if (strcmp(PQcmdTuples(r), "0") == 0)
-				p->result = ERR_SESSION_REPLAYED;
-			return true;
-		}
-	}
-	return false; /* more results than statements sent */
+	for (p = ph->next_session; p != NULL && p->session_id == NULL; p = p->next)
+		;
+	if (p == NULL)
+		return false; /* more results than statements sent */
+	/* Nothing inserted: the session was consumed before. */
+	if (strcmp(PQcmdTuples(r), "0") == 0)
+		p->result = ERR_SESSION_REPLAYED;
+	ph->next_session = p->next;
+	return true;
 }
 
 static err_t send_row(PGconn *c, const struct attestation_record *r)
@@ -92,12 +89,13 @@ static err_t send_row(PGconn *c, const struct attestation_record *r)
  * the rows (now that the head and the replays are known), moves the head
  * and commits. Each phase is sent whole before its results are read: they
  * are a few dozen bytes per statement, PG_MAX_BATCH bounds them, and libpq
- * reads what arrives while it waits to send, so neither side stalls. *may_retry stays true while a
- * failure certainly changed nothing, neither in the database nor in the callers' records. */
+ * reads what arrives while it waits to send, so neither side stalls.
+ * *may_retry stays true while a failure certainly changed nothing, neither
+ * in the database nor in the callers' records. */
 static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may_retry)
 {
 	struct pg_conn *pc = &s->writer_conn;
-	struct phase1 ph = {.batch = batch};
+	struct phase1 ph = {.next_session = batch};
 	struct pg_params p = {0};
 	int64_t now = time(NULL);
 	bool purge = now - s->last_purge >= PG_SESSION_GRACE_S;
