@@ -118,7 +118,7 @@ struct chain_head {
 	uint8_t hash[STORE_HASH_LEN];
 };
 
-static err_t write_one(struct sqlite_store *s, struct pending *p, struct chain_head *head)
+static err_t write_one(struct sqlite_store *s, struct commit_item *p, struct chain_head *head)
 {
 	struct attestation_record *r = p->rec;
 	sqlite3_stmt *st;
@@ -185,12 +185,14 @@ static err_t write_one(struct sqlite_store *s, struct pending *p, struct chain_h
 	return ERR_OK;
 }
 
-static err_t write_batch(struct sqlite_store *s, struct pending *batch)
+static err_t write_batch(void *backend, struct commit_item *batch, size_t n)
 {
+	struct sqlite_store *s = backend;
 	struct chain_head head = {0};
 	int64_t now = time(NULL);
 	err_t rc = ERR_OK;
 
+	(void)n; /* the batch is walked through its links */
 	if (sqlite3_exec(s->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return store_sqlite_fail(s->wdb, "begin");
 	/* Read the chain head inside the write transaction: another process
@@ -209,7 +211,7 @@ static err_t write_batch(struct sqlite_store *s, struct pending *batch)
 	/* Not left mid-result: an active statement keeps its read snapshot
 	 * open past COMMIT. */
 	sqlite3_reset(s->w_head);
-	for (struct pending *p = batch; rc == ERR_OK && p != NULL; p = p->next)
+	for (struct commit_item *p = batch; rc == ERR_OK && p != NULL; p = p->next)
 		rc = write_one(s, p, &head);
 	if (rc == ERR_OK && now - s->last_purge >= SQLITE_SESSION_GRACE_S) {
 		sqlite3_reset(s->w_purge);
@@ -227,72 +229,12 @@ static err_t write_batch(struct sqlite_store *s, struct pending *batch)
 	return ERR_OK;
 }
 
-static void *writer_main(void *arg)
-{
-	struct sqlite_store *s = arg;
-
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		struct pending *batch, *last;
-		size_t n = 1;
-		err_t rc;
-
-		while (s->queue_head == NULL && !s->stopping)
-			pthread_cond_wait(&s->work, &s->mu);
-		if (s->queue_head == NULL)
-			break;
-		batch = last = s->queue_head;
-		while (last->next != NULL && n < SQLITE_MAX_BATCH) {
-			last = last->next;
-			n++;
-		}
-		s->queue_head = last->next;
-		if (s->queue_head == NULL)
-			s->queue_tail = NULL;
-		last->next = NULL;
-		pthread_mutex_unlock(&s->mu);
-
-		rc = write_batch(s, batch);
-		if (rc != ERR_OK)
-			log_error("%s (%zu decisions not recorded)", err_detail(), n);
-
-		pthread_mutex_lock(&s->mu);
-		for (struct pending *p = batch; p != NULL; p = p->next) {
-			if (rc != ERR_OK)
-				p->result = rc;
-			p->done = true;
-		}
-		pthread_cond_broadcast(&s->done);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
 static err_t sq_commit_decision(struct store *base, const uint8_t *session_id,
 				int64_t session_expires_at, struct attestation_record *rec)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
-	struct pending p = {session_id, session_expires_at, rec, ERR_OK, false, NULL};
 
-	pthread_mutex_lock(&s->mu);
-	if (s->stopping) {
-		pthread_mutex_unlock(&s->mu);
-		return err_fail(ERR_UNAVAILABLE, "store is closing");
-	}
-	if (s->queue_tail != NULL)
-		s->queue_tail->next = &p;
-	else
-		s->queue_head = &p;
-	s->queue_tail = &p;
-	pthread_cond_signal(&s->work);
-	while (!p.done)
-		pthread_cond_wait(&s->done, &s->mu);
-	pthread_mutex_unlock(&s->mu);
-	if (p.result == ERR_UNAVAILABLE)
-		return err_fail(ERR_UNAVAILABLE, "the decision could not be recorded");
-	if (p.result == ERR_SESSION_REPLAYED)
-		return err_fail(ERR_SESSION_REPLAYED, "session was already used");
-	return p.result;
+	return commit_queue_submit(&s->commits, session_id, session_expires_at, rec);
 }
 
 /* ---- administrative writes, on a pooled connection ---- */
@@ -357,13 +299,7 @@ static void sq_close(struct store *base)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
 
-	if (s->writer_started) {
-		pthread_mutex_lock(&s->mu);
-		s->stopping = true; /* the writer drains the queue before it exits */
-		pthread_cond_signal(&s->work);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->writer, NULL);
-	}
+	commit_queue_stop(&s->commits); /* writes what is queued first */
 	sqlite3_finalize(s->w_head);
 	sqlite3_finalize(s->w_consume);
 	sqlite3_finalize(s->w_insert);
@@ -376,9 +312,6 @@ static void sq_close(struct store *base)
 		sqlite3_finalize(s->readers[i].apikey_role);
 		sqlite3_close(s->readers[i].db);
 	}
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->work);
-	pthread_cond_destroy(&s->done);
 	pthread_mutex_destroy(&s->rmu);
 	pthread_cond_destroy(&s->rfree);
 	free(s);
@@ -435,17 +368,11 @@ err_t store_sqlite_open(const char *path, struct store **out)
 	if (s == NULL)
 		return err_fail(ERR_INTERNAL, "out of memory");
 	s->base.ops = &sqlite_ops;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->work, NULL);
-	pthread_cond_init(&s->done, NULL);
 	pthread_mutex_init(&s->rmu, NULL);
 	pthread_cond_init(&s->rfree, NULL);
 	rc = open_connections(s, path);
-	if (rc == ERR_OK) {
-		s->writer_started = pthread_create(&s->writer, NULL, writer_main, s) == 0;
-		if (!s->writer_started)
-			rc = err_fail(ERR_INTERNAL, "cannot start the store writer");
-	}
+	if (rc == ERR_OK)
+		rc = commit_queue_start(&s->commits, SQLITE_MAX_BATCH, write_batch, s);
 	if (rc != ERR_OK) {
 		sq_close(&s->base);
 		return rc;

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "commit_queue.h"
 #include "store.h"
 
 /* Read connections: enough for the HTTP worker threads of a small server;
@@ -23,15 +24,6 @@
  * session past expiry is refused as expired before its id is looked up). */
 #define SQLITE_SESSION_GRACE_S 60
 
-struct pending {
-	const uint8_t *session_id;
-	int64_t session_expires_at;
-	struct attestation_record *rec;
-	err_t result;
-	bool done;
-	struct pending *next;
-};
-
 struct reader {
 	sqlite3 *db;
 	sqlite3_stmt *machine_get;
@@ -44,12 +36,7 @@ struct sqlite_store {
 	struct store base;
 	sqlite3 *wdb;
 	sqlite3_stmt *w_head, *w_consume, *w_insert, *w_seen, *w_purge;
-	pthread_t writer;
-	bool writer_started;
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	struct pending *queue_head, *queue_tail;
-	bool stopping;
+	struct commit_queue commits; /* group commit through one writer thread */
 	int64_t last_purge;
 
 	pthread_mutex_t rmu;
@@ -78,7 +65,7 @@ err_t store_sqlite_attestations_query(struct store *base, const struct attestati
 				      store_attestation_cb cb, void *ctx);
 err_t store_sqlite_attestation_get(struct store *base, int64_t id, struct attestation_record *out);
 err_t store_sqlite_attestation_counts(struct store *base, int64_t since, int64_t until,
-				     store_count_cb cb, void *ctx);
+				      store_count_cb cb, void *ctx);
 err_t store_sqlite_audit_verify(struct store *base, struct audit_result *out);
 
 #endif
