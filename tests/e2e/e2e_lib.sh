@@ -5,8 +5,8 @@
 #   e2e_tls                             # $E2E_TLS_CERT/_KEY for 10.0.2.2
 #   e2e_swtpm_for_qemu vm [--stock]     # $E2E_TPM_SOCK, $IT_TMP/vm/env
 #   e2e_initramfs img CONF_DIR [STAGE]  # mkinitramfs with the shipped hook
-#   e2e_boot vm img [--halt-on TEXT]    # $E2E_SERIAL; qemu stopped at exit
-#   e2e_boot vm img --root              # the same with a root file system
+#   e2e_dracut img CONF_DIR [STAGE]     # dracut with the shipped module
+#   e2e_boot vm img [--halt-on TEXT] [--root]   # $E2E_SERIAL; qemu stopped at exit
 #
 # The VM is qemu (TCG) with OVMF, a swtpm as its TPM and user networking,
 # in which 10.0.2.2 is the host's loopback; it boots the installed Debian
@@ -107,17 +107,53 @@ e2e_initramfs() {
 	}
 }
 
-# e2e_boot NAME IMAGE [--halt-on TEXT | --root]: boots the VM; the serial
+# e2e_dracut OUT CONF_DIR [STAGE]: the same with dracut and the shipped
+# module scripts/dracut/95attest, installed as an administrator installs it
+# into a private copy of /usr/lib/dracut (so the machine's dracut is left
+# alone), and tests/e2e/dracut-report for the report. The image is what
+# dracut builds by default around systemd, cut down to the modules a VM
+# with a local root needs. The kernel command line must give ip=.
+e2e_dracut() {
+	local out=$1 conf=$2 stage=${3:-premount} base=$IT_TMP/dracut
+	it_need_tool dracut
+	rm -rf "$base" "$IT_TMP/dracut.conf.d"
+	cp -a /usr/lib/dracut "$base" || it_fail "cannot copy /usr/lib/dracut"
+	mkdir -p "$base/modules.d/95attest" "$base/modules.d/99attest-e2e-report" "$IT_TMP/dracut.conf.d"
+	install -m 755 "$(it_source_path scripts/dracut/95attest/module-setup.sh)" \
+		"$(it_source_path scripts/dracut/95attest/attest-hook.sh)" "$base/modules.d/95attest/"
+	install -m 755 "$(it_source_path tests/e2e/dracut-report/module-setup.sh)" \
+		"$base/modules.d/99attest-e2e-report/"
+	dracutbasedir=$base \
+		ATTEST_CLIENT_BIN=$(it_build_path attest-client/attest-client) \
+		ATTEST_BOOT_BIN=$(it_source_path scripts/attest-boot) \
+		ATTEST_CONF_DIR=$conf \
+		ATTEST_E2E_REPORT=$(it_source_path tests/e2e/initramfs-report) ATTEST_E2E_STAGE=$stage \
+		dracut --no-hostonly --conf /dev/null --confdir "$IT_TMP/dracut.conf.d" \
+		--modules "systemd dracut-systemd network rootfs-block attest attest-e2e-report" \
+		--add-drivers "e1000 virtio_pci virtio_blk ext4" --force "$out" "$E2E_KVER" \
+		>"$IT_TMP/dracut.log" 2>&1 || {
+		tail -40 "$IT_TMP/dracut.log" >&2
+		it_fail "dracut failed"
+	}
+}
+
+# e2e_boot NAME IMAGE [--halt-on TEXT] [--root]: boots the VM; the serial
 # console goes to $E2E_SERIAL. Returns when the VM powers off, or, with
 # --halt-on, once TEXT has been on the console for E2E_HALT_WATCH_S seconds
 # (the VM is then stopped); fails on the time limit. --root gives the VM an
 # empty ext4 root file system, which the initramfs mounts (read-only).
+# $E2E_KERNEL_ARGS, if set, is added to the kernel command line.
 e2e_boot() {
 	local name=$1 image=$2 halt_on='' dir pid i waited='' root=()
-	case ${3:-} in
-	--halt-on) halt_on=$4 ;;
-	--root) root=(-drive "if=virtio,format=raw,file=$IT_TMP/$name/root.img") ;;
-	esac
+	shift 2
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--halt-on) halt_on=$2 && shift ;;
+		--root) root=(-drive "if=virtio,format=raw,file=$IT_TMP/$name/root.img") ;;
+		*) it_fail "e2e_boot: unknown option $1" ;;
+		esac
+		shift
+	done
 	dir=$IT_TMP/$name
 	mkdir -p "$dir"
 	E2E_SERIAL=$dir/serial.log
@@ -136,7 +172,7 @@ e2e_boot() {
 		-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
 		-netdev user,id=net0 -device e1000,netdev=net0 \
 		"${root[@]}" -kernel "$E2E_KERNEL" -initrd "$image" \
-		-append "console=ttyS0 panic=-1${root[*]:+ root=/dev/vda rootfstype=ext4 ro}" \
+		-append "console=ttyS0 panic=-1${root[*]:+ root=/dev/vda rootfstype=ext4 ro}${E2E_KERNEL_ARGS:+ $E2E_KERNEL_ARGS}" \
 		</dev/null >"$dir/qemu.log" 2>&1 &
 	pid=$!
 	it_on_exit e2e_console_at_exit "$E2E_SERIAL"
@@ -146,7 +182,7 @@ e2e_boot() {
 			wait "$pid" || { cat "$dir/qemu.log" >&2; it_fail "qemu failed"; }
 			return 0
 		fi
-		if [ -n "$halt_on" ] && grep -qF -- "$halt_on" "$E2E_SERIAL" 2>/dev/null; then
+		if [ -n "$halt_on" ] && grep -qF -- "$halt_on" "$(e2e_console)"; then
 			waited=${waited:-$i}
 			if ((i - waited >= E2E_HALT_WATCH_S * 2)); then
 				e2e_stop_qemu "$pid"
@@ -178,11 +214,23 @@ e2e_stop_qemu() {
 	wait "$1" 2>/dev/null || true
 }
 
+# Writes the console so far as lines of text to $E2E_CONSOLE, and names
+# it: no carriage returns or colour codes, and without the "[ 12.345]
+# unit[pid]: " that systemd's journal puts before a unit's lines when it
+# copies them to the console (dracut). A file, not a pipe: `cmd | grep -q`
+# fails under pipefail when grep stops reading early.
+e2e_console() {
+	E2E_CONSOLE=${E2E_SERIAL%.log}.txt
+	tr -d '\r' <"$E2E_SERIAL" 2>/dev/null | sed -E 's/\x1b\[[0-9;]*[A-Za-z]//g;
+		s/^\[ *[0-9]+\.[0-9]+\] [A-Za-z0-9_.@-]+\[[0-9]+\]: //' >"$E2E_CONSOLE"
+	echo "$E2E_CONSOLE"
+}
+
 # e2e_console_value KEY: the value of the last "attest-boot: ... KEY=V" or
 # "attest-e2e: KEY=V" word on the console.
 e2e_console_value() {
-	tr -d '\r' <"$E2E_SERIAL" | grep -E '^attest-(boot|e2e): ' |
-		grep -oE "(^| )$1=[^ ]*" | tail -n 1 | sed 's/^ *[^=]*=//'
+	{ grep -E '^attest-(boot|e2e): ' "$(e2e_console)" || true; } |
+		{ grep -oE "(^| )$1=[^ ]*" || true; } | tail -n 1 | sed 's/^ *[^=]*=//'
 }
 
 # e2e_expect KEY VALUE DESCRIPTION
@@ -190,7 +238,7 @@ e2e_expect() {
 	local got
 	got=$(e2e_console_value "$1")
 	if [ "$got" != "$2" ]; then
-		tr -d '\r' <"$E2E_SERIAL" | grep -E '^(attest|[0-9T:-]+Z attest-client)' >&2 || true
+		grep -E '^(attest|[0-9T:-]+Z attest-client)' "$(e2e_console)" >&2 || true
 		it_fail "$3: console says $1='$got', expected '$2' (console: $E2E_SERIAL)"
 	fi
 	it_ok "$3"
