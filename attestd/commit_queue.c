@@ -69,9 +69,7 @@ void commit_queue_stop(struct commit_queue *q)
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(q->writer, NULL);
 	q->started = false;
-	pthread_mutex_destroy(&q->mu);
-	pthread_cond_destroy(&q->work);
-	pthread_cond_destroy(&q->done);
+	/* The lock stays usable, so a late caller is refused, not undefined. */
 }
 
 err_t commit_queue_submit(struct commit_queue *q, const uint8_t *session_id,

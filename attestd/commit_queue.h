@@ -44,8 +44,8 @@ struct commit_queue {
 err_t commit_queue_start(struct commit_queue *q, size_t max_batch, commit_write_fn write,
 			 void *backend) WARN_UNUSED;
 
-/* Lets the writer drain what is queued, then stops it; refuses new items.
- * Safe on a queue that never started. */
+/* Lets the writer drain what is queued, then stops it; later submissions
+ * are refused with ERR_UNAVAILABLE. Safe on a queue that never started. */
 void commit_queue_stop(struct commit_queue *q);
 
 /* Queues one decision and waits for its transaction: ERR_OK,
