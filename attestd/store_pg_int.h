@@ -106,6 +106,9 @@ void pg_col_bytes(const PGresult *r, int row, int col, uint8_t *dst, size_t len)
  * is broken, so the next use reconnects. */
 err_t pg_fail(struct pg_conn *pc, const char *what);
 
+/* Connects pc to the server conninfo names (libpq URI or key=value). */
+err_t pg_connect(const char *conninfo, struct pg_conn *pc) WARN_UNUSED;
+
 /* Makes sure pc is connected to a live server, reconnecting if the server
  * went away (a restart) since it was last used. */
 err_t pg_ensure(struct pg_store *s, struct pg_conn *pc) WARN_UNUSED;
