@@ -11,6 +11,10 @@
  * advisory lock, so instances starting together do not race). */
 err_t store_pg_open(const char *conninfo, struct store **out) WARN_UNUSED;
 
+/* The URI with any password replaced by "***" (in user:PASSWORD@ and in a
+ * password= parameter), for logs; cut to cap. */
+void store_pg_redact_uri(const char *uri, char *out, size_t cap);
+
 /* True when s was opened by store_pg_open. */
 bool store_is_pg(const struct store *s);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "store_pg.h"
 #include "store_pg_int.h"
 
 /* ERR_UNAVAILABLE naming what failed and the server's reason; drops the
@@ -237,4 +238,45 @@ err_t pg_pipeline_read(struct pg_conn *pc, const char *what, pg_pipeline_cb on_r
 	if (ok)
 		return ERR_OK;
 	return reason[0] != '\0' ? fail_with(pc, what, reason) : pg_fail(pc, what);
+}
+
+/* Appends n bytes of src to the NUL-terminated out, within cap. */
+static void append(char *out, size_t cap, const char *src, size_t n)
+{
+	size_t len = strlen(out);
+
+	if (len + 1 >= cap)
+		return;
+	if (n > cap - 1 - len)
+		n = cap - 1 - len;
+	memcpy(out + len, src, n);
+	out[len + n] = '\0';
+}
+
+void store_pg_redact_uri(const char *uri, char *out, size_t cap)
+{
+	const char *scheme_end = strstr(uri, "://");
+	const char *authority = scheme_end != NULL ? scheme_end + 3 : uri;
+	const char *authority_end = authority + strcspn(authority, "/?");
+	const char *at = memchr(authority, '@', (size_t)(authority_end - authority));
+	const char *colon = at != NULL ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
+	const char *p = uri;
+
+	if (cap == 0)
+		return;
+	out[0] = '\0';
+	if (colon != NULL) { /* user:PASSWORD@host */
+		append(out, cap, p, (size_t)(colon + 1 - p));
+		append(out, cap, "***", 3);
+		p = at;
+	}
+	/* password=VALUE among the parameters, as the first or a later one. */
+	for (const char *q = strstr(p, "password="); q != NULL; q = strstr(q + 1, "password=")) {
+		if (q == p || (q[-1] != '?' && q[-1] != '&'))
+			continue;
+		append(out, cap, p, (size_t)(q + 9 - p));
+		append(out, cap, "***", 3);
+		p = q + 9 + strcspn(q + 9, "&");
+	}
+	append(out, cap, p, strlen(p));
 }

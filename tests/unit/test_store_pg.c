@@ -22,6 +22,7 @@
 #include <libpq-fe.h>
 
 #include "store.h"
+#include "store_pg.h"
 #include "store_pg_int.h"
 #include "unit_util.h"
 
@@ -671,6 +672,29 @@ static void test_runs_as_least_privileged_role(void **state)
 				    "DROP ROLE attestd_app"));
 }
 
+/* attestd logs its store at start; a password in the URI must not be
+ * in the log. */
+static void test_redact_uri(void **state)
+{
+	char out[128];
+
+	(void)state;
+	store_pg_redact_uri("postgresql://app:s3cret@db:5432/attestd", out, sizeof(out));
+	assert_string_equal(out, "postgresql://app:***@db:5432/attestd");
+	store_pg_redact_uri("postgres://db/attestd?sslmode=require&password=s3cret&x=1", out,
+			    sizeof(out));
+	assert_string_equal(out, "postgres://db/attestd?sslmode=require&password=***&x=1");
+	store_pg_redact_uri("postgresql://app@db/attestd?password=s3cret", out, sizeof(out));
+	assert_string_equal(out, "postgresql://app@db/attestd?password=***");
+	store_pg_redact_uri("postgresql://app@db/x?passfile=/etc/pgpass", out, sizeof(out));
+	assert_string_equal(out, "postgresql://app@db/x?passfile=/etc/pgpass");
+	store_pg_redact_uri("postgresql://h1:5432,h2:5432/db?target_session_attrs=read-write", out,
+			    sizeof(out));
+	assert_string_equal(out, "postgresql://h1:5432,h2:5432/db?target_session_attrs=read-write");
+	store_pg_redact_uri("postgresql://app:s3cret@db/attestd", out, 20);
+	assert_string_equal(out, "postgresql://app:**");
+}
+
 /* A server that cannot be reached is ERR_UNAVAILABLE (503), and what the
  * operator wrote in the URI, password included, is not repeated. */
 static void test_unreachable_server(void **state)
@@ -778,6 +802,7 @@ int main(void)
 	    cmocka_unit_test(test_utf8_repair),
 	    cmocka_unit_test_setup_teardown(test_text_that_is_not_utf8_is_recorded, setup,
 					    teardown),
+	    cmocka_unit_test(test_redact_uri),
 	    cmocka_unit_test(test_unreachable_server),
 	    cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_during_commit, setup, teardown),
