@@ -19,4 +19,8 @@ while [ "$attest_wait" -lt 60 ] && [ -z "$(ip route show default 2>/dev/null)" ]
 done
 unset attest_wait
 
+# The kernel gives init the name=value words of its command line that it
+# does not know as environment: none of them may steer the attestation.
+unset ATTEST_BOOT_CONF ATTEST_RUN_DIR ATTEST_TCTI
+
 /usr/sbin/attest-boot
