@@ -180,13 +180,10 @@ static void pg_close(struct store *base)
 {
 	struct pg_store *s = (struct pg_store *)base;
 
-	store_pg_writer_stop(s);
+	commit_queue_stop(&s->commits); /* writes what is queued first */
 	PQfinish(s->writer_conn.conn);
 	for (size_t i = 0; i < PG_POOL_SIZE; i++)
 		PQfinish(s->pool[i].conn);
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->work);
-	pthread_cond_destroy(&s->done);
 	pthread_mutex_destroy(&s->pool_mu);
 	pthread_cond_destroy(&s->pool_free);
 	free(s->conninfo);
@@ -222,9 +219,6 @@ err_t store_pg_open(const char *conninfo, struct store **out)
 	if (s == NULL)
 		return err_fail(ERR_INTERNAL, "out of memory");
 	s->base.ops = &pg_ops;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->work, NULL);
-	pthread_cond_init(&s->done, NULL);
 	pthread_mutex_init(&s->pool_mu, NULL);
 	pthread_cond_init(&s->pool_free, NULL);
 	s->conninfo = strdup(conninfo);
@@ -236,7 +230,7 @@ err_t store_pg_open(const char *conninfo, struct store **out)
 	if (rc == ERR_OK)
 		rc = migrate(&s->writer_conn);
 	if (rc == ERR_OK)
-		rc = store_pg_writer_start(s);
+		rc = commit_queue_start(&s->commits, PG_MAX_BATCH, store_pg_write_batch, s);
 	if (rc != ERR_OK) {
 		pg_close(&s->base);
 		return rc;

@@ -10,6 +10,7 @@
 
 #include <libpq-fe.h>
 
+#include "commit_queue.h"
 #include "store.h"
 
 /* Connections for reads and administrative writes: enough for the HTTP
@@ -41,27 +42,13 @@ struct pg_conn {
 	bool delivered; /* pg_stream handed a row to its caller */
 };
 
-struct pg_pending {
-	const uint8_t *session_id;
-	int64_t session_expires_at;
-	struct attestation_record *rec;
-	err_t result;
-	bool done;
-	struct pg_pending *next;
-};
-
 struct pg_store {
 	struct store base;
 	char *conninfo;
 
-	/* The writer thread's own connection and queue (store_pg_write.c). */
+	/* The writer's own connection and group-commit queue (store_pg_write.c). */
 	struct pg_conn writer_conn;
-	pthread_t writer;
-	bool writer_started;
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	struct pg_pending *queue_head, *queue_tail;
-	bool stopping;
+	struct commit_queue commits;
 	int64_t last_purge;
 
 	pthread_mutex_t pool_mu;
@@ -145,8 +132,8 @@ err_t pg_pipeline_read(struct pg_conn *pc, const char *what, pg_pipeline_cb on_r
 		       void *ctx) WARN_UNUSED;
 
 /* The write side (store_pg_write.c). */
-err_t store_pg_writer_start(struct pg_store *s) WARN_UNUSED;
-void store_pg_writer_stop(struct pg_store *s);
+/* The commit_queue's write function: one batch, one transaction. */
+err_t store_pg_write_batch(void *backend, struct commit_item *batch, size_t n);
 err_t store_pg_commit_decision(struct store *base, const uint8_t *session_id,
 			       int64_t session_expires_at, struct attestation_record *rec);
 

@@ -1,6 +1,7 @@
-/* PostgreSQL backend, write side: one writer thread per instance commits
- * every queued decision in one transaction (group commit), and answers each
- * caller only after COMMIT returned, so nothing acknowledged is lost.
+/* PostgreSQL backend, write side: the group-commit queue (commit_queue.c)
+ * hands each batch of decisions to write_batch, which commits them in one
+ * transaction; each caller is answered only after COMMIT returned, so
+ * nothing acknowledged is lost.
  *
  * One chain across instances: each transaction first locks the one-row
  * chain_head table (SELECT ... FOR UPDATE), appends its rows after that
@@ -33,7 +34,7 @@ static void mark_replayed(struct attestation_record *r)
 }
 
 struct phase1 {
-	struct pg_pending *next_session; /* whose session insert comes next */
+	struct commit_item *next_session; /* whose session insert comes next */
 	int64_t head_id;
 	uint8_t head_hash[STORE_HASH_LEN];
 };
@@ -43,7 +44,7 @@ struct phase1 {
 static bool phase1_result(PGresult *r, size_t index, void *ctx)
 {
 	struct phase1 *ph = ctx;
-	struct pg_pending *p;
+	struct commit_item *p;
 
 	if (index == 0)
 		return true;
@@ -92,7 +93,7 @@ static err_t send_row(PGconn *c, const struct attestation_record *r)
  * reads what arrives while it waits to send, so neither side stalls.
  * *may_retry stays true while a failure certainly changed nothing, neither
  * in the database nor in the callers' records. */
-static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may_retry)
+static err_t write_batch(struct pg_store *s, struct commit_item *batch, bool *may_retry)
 {
 	struct pg_conn *pc = &s->writer_conn;
 	struct phase1 ph = {.next_session = batch};
@@ -102,13 +103,13 @@ static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may
 	err_t rc = ERR_OK;
 
 	*may_retry = true;
-	for (struct pg_pending *q = batch; q != NULL; q = q->next)
+	for (struct commit_item *q = batch; q != NULL; q = q->next)
 		q->result = ERR_OK;
 	if (PQenterPipelineMode(pc->conn) != 1)
 		return pg_fail(pc, "pipeline mode");
 	if (!pg_send(pc->conn, "BEGIN", NULL) || !pg_send(pc->conn, PG_CHAIN_HEAD_LOCK, NULL))
 		rc = pg_fail(pc, "begin");
-	for (struct pg_pending *q = batch; rc == ERR_OK && q != NULL; q = q->next) {
+	for (struct commit_item *q = batch; rc == ERR_OK && q != NULL; q = q->next) {
 		struct pg_params sp = {0};
 
 		if (q->session_id == NULL)
@@ -124,7 +125,7 @@ static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may
 		rc = pg_pipeline_read(pc, "lock the chain head", phase1_result, &ph);
 	if (rc == ERR_OK)
 		*may_retry = false; /* the records are written to from here on */
-	for (struct pg_pending *q = batch; rc == ERR_OK && q != NULL; q = q->next) {
+	for (struct commit_item *q = batch; rc == ERR_OK && q != NULL; q = q->next) {
 		struct attestation_record *r = q->rec;
 
 		if (q->result == ERR_SESSION_REPLAYED)
@@ -177,11 +178,13 @@ static err_t write_batch(struct pg_store *s, struct pg_pending *batch, bool *may
  * is tried once more on a fresh connection, which is what a server restart
  * between two batches needs. A later failure is not retried: COMMIT may
  * have happened, and the callers get 503 (never a token without a row). */
-static err_t write_with_retry(struct pg_store *s, struct pg_pending *batch)
+err_t store_pg_write_batch(void *backend, struct commit_item *batch, size_t n)
 {
+	struct pg_store *s = backend;
 	bool may_retry = true;
 	err_t rc = ERR_UNAVAILABLE;
 
+	(void)n; /* the batch is a list; commit_queue caps its length */
 	for (int attempt = 0; attempt < 2 && may_retry; attempt++) {
 		rc = pg_ensure(s, &s->writer_conn);
 		if (rc == ERR_OK)
@@ -192,88 +195,10 @@ static err_t write_with_retry(struct pg_store *s, struct pg_pending *batch)
 	return rc;
 }
 
-static void *writer_main(void *arg)
-{
-	struct pg_store *s = arg;
-
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		struct pg_pending *batch, *last;
-		size_t n = 1;
-		err_t rc;
-
-		while (s->queue_head == NULL && !s->stopping)
-			pthread_cond_wait(&s->work, &s->mu);
-		if (s->queue_head == NULL)
-			break;
-		batch = last = s->queue_head;
-		while (last->next != NULL && n < PG_MAX_BATCH) {
-			last = last->next;
-			n++;
-		}
-		s->queue_head = last->next;
-		if (s->queue_head == NULL)
-			s->queue_tail = NULL;
-		last->next = NULL;
-		pthread_mutex_unlock(&s->mu);
-
-		rc = write_with_retry(s, batch);
-		if (rc != ERR_OK)
-			log_error("%s (%zu decisions not recorded)", err_detail(), n);
-
-		pthread_mutex_lock(&s->mu);
-		for (struct pg_pending *p = batch; p != NULL; p = p->next) {
-			if (rc != ERR_OK)
-				p->result = rc;
-			p->done = true;
-		}
-		pthread_cond_broadcast(&s->done);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
 err_t store_pg_commit_decision(struct store *base, const uint8_t *session_id,
 			       int64_t session_expires_at, struct attestation_record *rec)
 {
 	struct pg_store *s = (struct pg_store *)base;
-	struct pg_pending p = {session_id, session_expires_at, rec, ERR_OK, false, NULL};
 
-	pthread_mutex_lock(&s->mu);
-	if (s->stopping) {
-		pthread_mutex_unlock(&s->mu);
-		return err_fail(ERR_UNAVAILABLE, "store is closing");
-	}
-	if (s->queue_tail != NULL)
-		s->queue_tail->next = &p;
-	else
-		s->queue_head = &p;
-	s->queue_tail = &p;
-	pthread_cond_signal(&s->work);
-	while (!p.done)
-		pthread_cond_wait(&s->done, &s->mu);
-	pthread_mutex_unlock(&s->mu);
-	if (p.result == ERR_UNAVAILABLE)
-		return err_fail(ERR_UNAVAILABLE, "the decision could not be recorded");
-	if (p.result == ERR_SESSION_REPLAYED)
-		return err_fail(ERR_SESSION_REPLAYED, "session was already used");
-	return p.result;
-}
-
-err_t store_pg_writer_start(struct pg_store *s)
-{
-	s->writer_started = pthread_create(&s->writer, NULL, writer_main, s) == 0;
-	return s->writer_started ? ERR_OK : err_fail(ERR_INTERNAL, "cannot start the store writer");
-}
-
-void store_pg_writer_stop(struct pg_store *s)
-{
-	if (!s->writer_started)
-		return;
-	pthread_mutex_lock(&s->mu);
-	s->stopping = true; /* the writer drains the queue before it exits */
-	pthread_cond_signal(&s->work);
-	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->writer, NULL);
-	s->writer_started = false;
+	return commit_queue_submit(&s->commits, session_id, session_expires_at, rec);
 }
