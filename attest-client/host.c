@@ -1,6 +1,8 @@
 /* Host metadata and the event log, read from sysfs and securityfs. */
 #include "host.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -97,58 +99,14 @@ json_t *host_metadata(const char *hostname, const char *dmi_dir)
 
 err_t host_read_event_log(const char *path, uint8_t **out, size_t *len, bool *present)
 {
-	/* Grows in steps; one more byte than the cap tells "too large". */
-	size_t cap = 64 * 1024, have = 0;
-	uint8_t *buf = NULL;
-	err_t rc = ERR_OK;
-	int fd;
+	err_t rc;
 
 	*out = NULL;
 	*len = 0;
 	*present = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return ERR_OK;
-	if (fd < 0)
-		return err_fail(ERR_BAD_REQUEST, "%s: %s", path, strerror(errno));
-	for (;;) {
-		ssize_t n;
-
-		if (have == cap || buf == NULL) {
-			uint8_t *bigger;
-
-			if (buf != NULL)
-				cap = cap * 2 > HOST_EVENT_LOG_MAX + 1 ? HOST_EVENT_LOG_MAX + 1
-								       : cap * 2;
-			bigger = realloc(buf, cap);
-			if (bigger == NULL) {
-				rc = err_fail(ERR_INTERNAL, "out of memory");
-				goto out;
-			}
-			buf = bigger;
-		}
-		n = read(fd, buf + have, cap - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = err_fail(ERR_BAD_REQUEST, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-		if (have > HOST_EVENT_LOG_MAX) {
-			rc = err_fail(ERR_BAD_REQUEST, "%s: larger than %zu bytes", path,
-				      HOST_EVENT_LOG_MAX);
-			goto out;
-		}
-	}
-	*out = buf;
-	*len = have;
-	*present = true;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
+	rc = fileio_read(path, HOST_EVENT_LOG_MAX, out, len);
+	if (rc == ERR_NOT_FOUND)
+		return ERR_OK; /* no firmware log (no TPM driver, a VM without one) */
+	*present = rc == ERR_OK;
 	return rc;
 }

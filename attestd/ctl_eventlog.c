@@ -9,6 +9,7 @@
 
 #include "b64.h"
 #include "ctl.h"
+#include "fileio.h"
 #include "evlog.h"
 #include "evlog_decode.h"
 #include "evlog_json.h"
@@ -30,60 +31,17 @@ static void eventlog_usage(FILE *out)
 		"...}}}\n");
 }
 
-/* Reads to EOF rather than trusting the file size: securityfs reports 0. */
-static bool read_capped(FILE *f, uint8_t **out, size_t *len)
-{
-	size_t cap = 64 * 1024, have = 0;
-	uint8_t *buf = malloc(cap);
-
-	while (buf != NULL) {
-		size_t n = fread(buf + have, 1, cap - have, f);
-
-		have += n;
-		if (n == 0)
-			break;
-		if (have == cap) {
-			uint8_t *grown;
-
-			if (cap > EVLOG_MAX_SIZE)
-				break; /* evlog_parse names the cap */
-			grown = realloc(buf, cap * 2);
-			if (grown == NULL) {
-				free(buf);
-				return false;
-			}
-			buf = grown;
-			cap *= 2;
-		}
-	}
-	if (buf == NULL || ferror(f)) {
-		free(buf);
-		return false;
-	}
-	*out = buf;
-	*len = have;
-	return true;
-}
-
 int ctl_eventlog_load(const char *path, struct evlog **out)
 {
-	FILE *f = fopen(path, "rb");
 	uint8_t *bytes = NULL;
 	size_t len = 0;
 	err_t rc;
 
 	*out = NULL;
-	if (f == NULL) {
-		perror(path);
-		return CTL_EXIT_FAIL;
-	}
-	if (!read_capped(f, &bytes, &len)) {
-		fprintf(stderr, "attestctl: %s: read failed\n", path);
-		fclose(f);
-		return CTL_EXIT_FAIL;
-	}
-	fclose(f);
-	rc = evlog_parse(bytes, len, out);
+	/* One byte over the parser's cap still reaches it, so it names the cap. */
+	rc = fileio_read(path, EVLOG_MAX_SIZE + 1, &bytes, &len);
+	if (rc == ERR_OK)
+		rc = evlog_parse(bytes, len, out);
 	free(bytes);
 	if (rc != ERR_OK) {
 		fprintf(stderr, "attestctl: %s: %s: %s\n", path, err_code_str(rc), err_detail());

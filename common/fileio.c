@@ -14,30 +14,47 @@ err_t fileio_read(const char *path, size_t max, uint8_t **out, size_t *len)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
-	size_t have = 0;
+	size_t have = 0, cap;
 	err_t rc = ERR_OK;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return err_fail(ERR_NOT_FOUND, "%s: %s", path, strerror(errno));
+		return err_fail(errno == ENOENT ? ERR_NOT_FOUND : ERR_BAD_REQUEST, "%s: %s", path,
+				strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		rc = err_fail(ERR_BAD_REQUEST, "%s: not a regular file", path);
 		goto out;
 	}
-	if ((uintmax_t)st.st_size > max) {
-		rc = err_fail(ERR_BAD_REQUEST, "%s: larger than %zu bytes", path, max);
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		rc = err_fail(ERR_INTERNAL, "%s: out of memory", path);
-		goto out;
-	}
-	/* Read to EOF rather than trusting st_size: the file may change size
-	 * between fstat and read; never read past the buffer. */
+	/* The size is a hint only: securityfs and procfs files (the firmware
+	 * event log) say 0, and a file may change between fstat and read. Read
+	 * to EOF into a growing buffer, one byte past max to detect excess. */
+	cap = (uintmax_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
+	if (cap < 4096)
+		cap = max + 1 < 4096 ? max + 1 : 4096;
+	buf = malloc(cap);
 	for (;;) {
-		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
+		ssize_t n;
 
+		if (buf == NULL) {
+			rc = err_fail(ERR_INTERNAL, "%s: out of memory", path);
+			goto out;
+		}
+		if (have == cap) {
+			uint8_t *grown;
+
+			if (cap > max) {
+				rc = err_fail(ERR_BAD_REQUEST, "%s: larger than %zu bytes", path,
+					      max);
+				goto out;
+			}
+			cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
+			grown = realloc(buf, cap);
+			if (grown == NULL)
+				free(buf);
+			buf = grown;
+			continue;
+		}
+		n = read(fd, buf + have, cap - have);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -47,8 +64,16 @@ err_t fileio_read(const char *path, size_t max, uint8_t **out, size_t *len)
 		if (n == 0)
 			break;
 		have += (size_t)n;
-		if (have == (size_t)st.st_size)
-			break;
+	}
+	/* EOF with a full buffer: one more byte for the terminator. */
+	if (have == cap) {
+		uint8_t *grown = realloc(buf, have + 1);
+
+		if (grown == NULL) {
+			rc = err_fail(ERR_INTERNAL, "%s: out of memory", path);
+			goto out;
+		}
+		buf = grown;
 	}
 	buf[have] = '\0';
 	*out = buf;

@@ -73,7 +73,6 @@ struct machine {
 	struct soft_tpm *tpm;
 	struct policy *policy;
 	TPMT_PUBLIC ek_pub, ak_pub;
-	STACK_OF(X509) * chain;
 	struct challenge_verdict verdict;
 };
 
@@ -82,7 +81,6 @@ static void challenge(struct machine *m, enum soft_ek_type type)
 {
 	const uint8_t *cert, *der;
 	size_t cert_len, len;
-	X509 *intermediate = NULL;
 
 	memset(m, 0, sizeof(*m));
 	m->tpm = soft_tpm_new(type, pki_dir);
@@ -91,19 +89,17 @@ static void challenge(struct machine *m, enum soft_ek_type type)
 	assert_int_equal(tpm_wire_public(der, len, "ek_pub", &m->ek_pub), ERR_OK);
 	der = soft_tpm_ak_pub(m->tpm, &len);
 	assert_int_equal(tpm_wire_public(der, len, "ak_pub", &m->ak_pub), ERR_OK);
+	/* The intermediate as a client sends it: its DER bytes. */
 	der = soft_tpm_ek_chain(m->tpm, &len);
-	assert_int_equal(ekcert_x509_from_der(der, len, &intermediate), ERR_OK);
-	m->chain = sk_X509_new_null();
-	assert_true(sk_X509_push(m->chain, intermediate) == 1);
+	struct ek_sent_chain sent = {1, {der}, {len}};
 	cert = soft_tpm_ek_cert(m->tpm, &cert_len);
-	struct challenge_evidence e = {cert, cert_len, m->chain, &m->ek_pub, &m->ak_pub};
+	struct challenge_evidence e = {cert, cert_len, &sent, &m->ek_pub, &m->ak_pub};
 	assert_int_equal(eval_challenge(m->policy, &e, &m->verdict), ERR_OK);
 }
 
 static void machine_free(struct machine *m)
 {
 	eval_challenge_release(&m->verdict);
-	sk_X509_pop_free(m->chain, X509_free);
 	policy_free(m->policy);
 	soft_tpm_free(m->tpm);
 }
