@@ -20,7 +20,7 @@
 struct pg_import {
 	struct pg_conn pc;
 	size_t unsynced; /* statements sent since the last sync */
-	int64_t last_id;
+	int64_t last_id, last_time;
 	uint8_t last_hash[STORE_HASH_LEN];
 };
 
@@ -121,6 +121,7 @@ err_t store_pg_import_record(struct pg_import *im, const struct attestation_reco
 	pg_params_record(&p, r);
 	TRY(queue(im, PG_ATTESTATION_INSERT, &p));
 	im->last_id = r->id;
+	im->last_time = r->time;
 	memcpy(im->last_hash, r->hash, STORE_HASH_LEN);
 	return ERR_OK;
 }
@@ -171,6 +172,7 @@ err_t store_pg_import_commit(struct pg_import *im)
 	if (im->last_id != 0) {
 		pg_param_int(&p, im->last_id);
 		pg_param_bytes(&p, im->last_hash, STORE_HASH_LEN);
+		pg_param_int(&p, im->last_time);
 		if (!pg_send(im->pc.conn, PG_CHAIN_HEAD_SET, &p))
 			rc = pg_fail(&im->pc, "copy");
 	}

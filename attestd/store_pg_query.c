@@ -175,13 +175,18 @@ err_t store_pg_attestations_query(struct store *base, const struct attestation_f
 	struct record_walk w = {cb, ctx, NULL};
 	struct read rd = {.row_cb = record_row, .ctx = &w};
 	struct pg_params *p = &rd.params;
-	char sql[1024], cond[5][40] = {{0}};
+	char sql[1024], cond[6][80] = {{0}};
 	int n, id_param, limit_param;
 	err_t rc;
 
 	/* Only the conditions that are set go into the SQL (numbered in the
 	 * order bound), so the planner can use the machine or time index;
-	 * values are always bound, never spliced. */
+	 * values are always bound, never spliced. Times are non-decreasing
+	 * along ids (store_pg_write.c), so a time range is walked in (time,
+	 * id) order, which is id order, from the later of `since` and the
+	 * cursor row's time: the time index then serves the ORDER BY. */
+	bool by_time = f->machine_id == NULL && (f->since != 0 || f->until != 0);
+
 	id_param = pg_param_int(p, f->after_id);
 	if (f->machine_id != NULL)
 		snprintf(cond[0], sizeof(cond[0]), " AND machine_id = $%d",
@@ -195,11 +200,15 @@ err_t store_pg_attestations_query(struct store *base, const struct attestation_f
 		snprintf(cond[3], sizeof(cond[3]), " AND time >= $%d", pg_param_int(p, f->since));
 	if (f->until != 0)
 		snprintf(cond[4], sizeof(cond[4]), " AND time < $%d", pg_param_int(p, f->until));
+	if (by_time && f->after_id > 0)
+		snprintf(cond[5], sizeof(cond[5]),
+			 " AND time >= (SELECT time FROM attestations WHERE id = $%d)", id_param);
 	limit_param = pg_param_int(p, sql_limit(f->limit));
 	n = snprintf(sql, sizeof(sql),
 		     "SELECT " PG_ATTESTATION_COLUMNS
-		     " FROM attestations WHERE id > $%d%s%s%s%s%s ORDER BY id LIMIT $%d",
-		     id_param, cond[0], cond[1], cond[2], cond[3], cond[4], limit_param);
+		     " FROM attestations WHERE id > $%d%s%s%s%s%s%s ORDER BY %s LIMIT $%d",
+		     id_param, cond[0], cond[1], cond[2], cond[3], cond[4], cond[5],
+		     by_time ? "time, id" : "id", limit_param);
 	if (n < 0 || (size_t)n >= sizeof(sql))
 		return err_fail(ERR_INTERNAL, "query too long");
 	rd.sql = sql;

@@ -41,11 +41,13 @@
 	" FOR EACH ROW EXECUTE FUNCTION attestd_append_only();"                                    \
 	"CREATE TRIGGER attestations_no_truncate BEFORE TRUNCATE ON attestations"                  \
 	" FOR EACH STATEMENT EXECUTE FUNCTION attestd_append_only();"                              \
-	/* The last row's id and hash. Every append transaction locks this row    \
-	 * first (FOR UPDATE), so appends from all instances form one chain. */    \
+	/* The last row's id, hash and time. Every append transaction locks     \
+	 * this row first (FOR UPDATE), so appends from all instances form one    \
+	 * chain, and times never go down along it (store_pg_write.c). */         \
 	"CREATE TABLE chain_head (only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),"     \
-	" id BIGINT NOT NULL, hash BYTEA NOT NULL);"                                               \
-	"INSERT INTO chain_head (id, hash) VALUES (0, decode(repeat('00', 32), 'hex'));"           \
+	" id BIGINT NOT NULL, hash BYTEA NOT NULL, time BIGINT NOT NULL);"                         \
+	"INSERT INTO chain_head (id, hash, time)"                                                  \
+	" VALUES (0, decode(repeat('00', 32), 'hex'), 0);"                                         \
 	"CREATE TABLE sessions_used (id BYTEA PRIMARY KEY, expires_at BIGINT NOT NULL);"           \
 	"CREATE INDEX sessions_used_by_expiry ON sessions_used (expires_at);"                      \
 	"CREATE TABLE machines (id TEXT COLLATE \"C\" PRIMARY KEY,"                                \
@@ -69,8 +71,8 @@
 	" WHERE time >= $1 AND time < $2 GROUP BY machine_id, outcome, error"                      \
 	" ORDER BY machine_id, outcome COLLATE \"C\", error COLLATE \"C\""
 
-#define PG_CHAIN_HEAD_LOCK "SELECT id, hash FROM chain_head FOR UPDATE"
-#define PG_CHAIN_HEAD_SET  "UPDATE chain_head SET id = $1, hash = $2"
+#define PG_CHAIN_HEAD_LOCK "SELECT id, hash, time FROM chain_head FOR UPDATE"
+#define PG_CHAIN_HEAD_SET  "UPDATE chain_head SET id = $1, hash = $2, time = $3"
 #define PG_HISTORY_EMPTY   "SELECT NOT EXISTS (SELECT 1 FROM attestations)"
 
 #define PG_SESSION_CONSUME                                                                         \

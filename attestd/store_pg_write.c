@@ -35,7 +35,7 @@ static void mark_replayed(struct attestation_record *r)
 
 struct phase1 {
 	struct commit_item *next_session; /* whose session insert comes next */
-	int64_t head_id;
+	int64_t head_id, head_time;
 	uint8_t head_hash[STORE_HASH_LEN];
 };
 
@@ -53,6 +53,7 @@ static bool phase1_result(PGresult *r, size_t index, void *ctx)
 			return false;
 		ph->head_id = pg_col_int64(r, 0, 0);
 		pg_col_bytes(r, 0, 1, ph->head_hash, STORE_HASH_LEN);
+		ph->head_time = pg_col_int64(r, 0, 2);
 		return true;
 	}
 	for (p = ph->next_session; p != NULL && p->session_id == NULL; p = p->next)
@@ -136,15 +137,23 @@ static err_t write_batch(struct pg_store *s, struct commit_item *batch, bool *ma
 				 r->machine_id);
 		r->id = ph.head_id + 1;
 		memcpy(r->prev_hash, ph.head_hash, STORE_HASH_LEN);
+		/* Times never go down along the chain, as in the sqlite store:
+		 * a decision started earlier can commit later, and instances'
+		 * clocks differ a little. So time order is id order, and a
+		 * time range is walked by the time index (store_pg_query.c). */
+		if (r->time < ph.head_time)
+			r->time = ph.head_time;
 		rc = store_row_hash(r, r->hash);
 		if (rc == ERR_OK)
 			rc = send_row(pc->conn, r);
 		ph.head_id = r->id;
+		ph.head_time = r->time;
 		memcpy(ph.head_hash, r->hash, STORE_HASH_LEN);
 	}
 	if (rc == ERR_OK) {
 		pg_param_int(&p, ph.head_id);
 		pg_param_bytes(&p, ph.head_hash, STORE_HASH_LEN);
+		pg_param_int(&p, ph.head_time);
 		if (!pg_send(pc->conn, PG_CHAIN_HEAD_SET, &p))
 			rc = pg_fail(pc, "move chain head");
 	}

@@ -497,6 +497,40 @@ static void test_query_filters(void **state)
 	assert_int_equal(total, 10);
 }
 
+static bool collect_ids(const struct attestation_record *r, void *ctx)
+{
+	char *ids = ctx;
+
+	snprintf(ids + strlen(ids), 64, "%lld@%lld ", (long long)r->id, (long long)r->time);
+	return true;
+}
+
+/* A decision that started earlier (or on an instance whose clock is a
+ * little behind) but commits later takes the head's time, as in the
+ * sqlite store; a time range then pages by id cursor without a gap. */
+static void test_times_never_go_down(void **state)
+{
+	struct fixture *f = *state;
+	static const int64_t times[] = {100, 200, 150, 300};
+	char ids[256] = "";
+
+	for (size_t i = 0; i < 4; i++) {
+		struct attestation_record r;
+
+		make_record(&r, "sha256:aa", true, times[i]);
+		assert_int_equal(f->st->ops->commit_decision(f->st, NULL, 0, &r), ERR_OK);
+		assert_int_equal(r.time, i == 2 ? 200 : times[i]);
+	}
+	struct attestation_filter page = {.outcome = -1, .since = 150, .until = 400, .limit = 2};
+	assert_int_equal(f->st->ops->attestations_query(f->st, &page, collect_ids, ids), ERR_OK);
+	assert_string_equal(ids, "2@200 3@200 ");
+	page.after_id = 3;
+	ids[0] = '\0';
+	assert_int_equal(f->st->ops->attestations_query(f->st, &page, collect_ids, ids), ERR_OK);
+	assert_string_equal(ids, "4@300 ");
+	assert_audit(f->st, 4, 0);
+}
+
 static void test_api_keys(void **state)
 {
 	struct fixture *f = *state;
@@ -794,6 +828,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_machines_seen_by_every_instance, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_machines_list_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_times_never_go_down, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_instances_keep_one_chain, setup,
 					    teardown),
