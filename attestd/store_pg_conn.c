@@ -11,6 +11,41 @@
 #include "log.h"
 #include "store_pg.h"
 #include "store_pg_int.h"
+#include "store_pg_sql.h"
+
+/* The statements every attestation runs, prepared once per connection so
+ * the server parses and plans them once, not on every call. */
+static const struct {
+	const char *name, *sql;
+} pg_prepared[] = {
+    {"attestd_insert", PG_ATTESTATION_INSERT}, {"attestd_seen", PG_MACHINE_SEEN},
+    {"attestd_consume", PG_SESSION_CONSUME},   {"attestd_head_lock", PG_CHAIN_HEAD_LOCK},
+    {"attestd_head_set", PG_CHAIN_HEAD_SET},   {"attestd_session_used", PG_SESSION_USED},
+    {"attestd_machine_get", PG_MACHINE_GET},   {"attestd_apikey_role", PG_APIKEY_ROLE},
+};
+
+/* The prepared name of sql on pc, or NULL to send the text. */
+static const char *prepared_name(const struct pg_conn *pc, const char *sql)
+{
+	if (!pc->prepared)
+		return NULL;
+	for (size_t i = 0; i < sizeof(pg_prepared) / sizeof(pg_prepared[0]); i++) {
+		if (strcmp(pg_prepared[i].sql, sql) == 0)
+			return pg_prepared[i].name;
+	}
+	return NULL;
+}
+
+/* Sends sql, by its prepared name when it has one. */
+static int send_query(struct pg_conn *pc, const char *sql, const struct pg_params *p)
+{
+	const char *name = prepared_name(pc, sql);
+
+	if (name != NULL)
+		return PQsendQueryPrepared(pc->conn, name, p->n, p->values, p->lengths, p->formats,
+					   1);
+	return PQsendQueryParams(pc->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1);
+}
 
 /* ERR_UNAVAILABLE naming what failed and the server's reason; drops the
  * connection when it is broken. */
@@ -74,12 +109,29 @@ err_t pg_connect(const char *conninfo, struct pg_conn *pc)
 				conninfo,
 				NULL};
 
+	pc->prepared = false;
 	pc->conn = PQconnectdbParams(keys, values, 1);
 	if (pc->conn == NULL)
 		return err_fail(ERR_UNAVAILABLE, "store: out of memory connecting");
 	if (PQstatus(pc->conn) != CONNECTION_OK)
 		return pg_fail(pc, "connect");
 	PQsetNoticeProcessor(pc->conn, notice_to_debug_log, NULL);
+	return ERR_OK;
+}
+
+/* Once per connection, after the schema exists (pg_ensure runs after
+ * store_pg_open migrated it). */
+static err_t prepare_all(struct pg_conn *pc)
+{
+	for (size_t i = 0; i < sizeof(pg_prepared) / sizeof(pg_prepared[0]); i++) {
+		PGresult *r = PQprepare(pc->conn, pg_prepared[i].name, pg_prepared[i].sql, 0, NULL);
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+		PQclear(r);
+		if (!ok)
+			return pg_fail(pc, "prepare");
+	}
+	pc->prepared = true;
 	return ERR_OK;
 }
 
@@ -95,8 +147,8 @@ err_t pg_ensure(struct pg_store *s, struct pg_conn *pc)
 		pc->conn = NULL;
 	}
 	if (pc->conn == NULL)
-		return pg_connect(s->conninfo, pc);
-	return ERR_OK;
+		TRY(pg_connect(s->conninfo, pc));
+	return pc->prepared ? ERR_OK : prepare_all(pc);
 }
 
 struct pg_conn *pg_pool_get(struct pg_store *s)
@@ -151,7 +203,11 @@ err_t pg_exec(struct pg_conn *pc, const char *sql, const struct pg_params *p, Ex
 	if (p == NULL)
 		p = &none;
 	*out = NULL;
-	r = PQexecParams(pc->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1);
+	if (pc->prepared && prepared_name(pc, sql) != NULL)
+		r = PQexecPrepared(pc->conn, prepared_name(pc, sql), p->n, p->values, p->lengths,
+				   p->formats, 1);
+	else
+		r = PQexecParams(pc->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1);
 	if (PQresultStatus(r) != want) {
 		PQclear(r);
 		return pg_fail(pc, "statement");
@@ -166,7 +222,7 @@ err_t pg_stream(struct pg_conn *pc, const char *sql, const struct pg_params *p, 
 	bool more = true, failed = false;
 	PGresult *r;
 
-	if (PQsendQueryParams(pc->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1) != 1)
+	if (send_query(pc, sql, p) != 1)
 		return pg_fail(pc, "query");
 	if (PQsetSingleRowMode(pc->conn) != 1) {
 		/* The query is on its way with its results unread: this
@@ -190,13 +246,11 @@ err_t pg_stream(struct pg_conn *pc, const char *sql, const struct pg_params *p, 
 	return failed ? pg_fail(pc, "query") : ERR_OK;
 }
 
-bool pg_send(PGconn *c, const char *sql, const struct pg_params *p)
+bool pg_send(struct pg_conn *pc, const char *sql, const struct pg_params *p)
 {
 	static const struct pg_params none;
 
-	if (p == NULL)
-		p = &none;
-	return PQsendQueryParams(c, sql, p->n, NULL, p->values, p->lengths, p->formats, 1) == 1;
+	return send_query(pc, sql, p != NULL ? p : &none) == 1;
 }
 
 err_t pg_pipeline_read(struct pg_conn *pc, const char *what, pg_pipeline_cb on_result, void *ctx)

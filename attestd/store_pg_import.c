@@ -49,7 +49,7 @@ static err_t sync_and_check(struct pg_import *im)
  * the server to have run them. */
 static err_t queue(struct pg_import *im, const char *sql, const struct pg_params *p)
 {
-	if (!pg_send(im->pc.conn, sql, p))
+	if (!pg_send(&im->pc, sql, p))
 		return pg_fail(&im->pc, "copy");
 	if (++im->unsynced < PG_IMPORT_SYNC_EVERY)
 		return ERR_OK;
@@ -173,10 +173,10 @@ err_t store_pg_import_commit(struct pg_import *im)
 		pg_param_int(&p, im->last_id);
 		pg_param_bytes(&p, im->last_hash, STORE_HASH_LEN);
 		pg_param_int(&p, im->last_time);
-		if (!pg_send(im->pc.conn, PG_CHAIN_HEAD_SET, &p))
+		if (!pg_send(&im->pc, PG_CHAIN_HEAD_SET, &p))
 			rc = pg_fail(&im->pc, "copy");
 	}
-	if (rc == ERR_OK && !pg_send(im->pc.conn, "COMMIT", NULL))
+	if (rc == ERR_OK && !pg_send(&im->pc, "COMMIT", NULL))
 		rc = pg_fail(&im->pc, "commit");
 	if (rc == ERR_OK)
 		rc = sync_and_check(im);

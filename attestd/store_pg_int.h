@@ -40,6 +40,7 @@ struct pg_conn {
 	PGconn *conn; /* NULL until (re)connected */
 	bool busy;
 	bool delivered; /* pg_stream handed a row to its caller */
+	bool prepared;	/* the frequent statements are prepared on conn */
 };
 
 struct pg_store {
@@ -126,7 +127,7 @@ err_t pg_stream(struct pg_conn *pc, const char *sql, const struct pg_params *p, 
  * their results read up to the sync point. Each statement's result goes to
  * on_result (in the order sent; NULL: only checked); any failed statement
  * fails the whole pipeline, whose transaction the caller then abandons. */
-bool pg_send(PGconn *c, const char *sql, const struct pg_params *p);
+bool pg_send(struct pg_conn *pc, const char *sql, const struct pg_params *p);
 typedef bool (*pg_pipeline_cb)(PGresult *r, size_t index, void *ctx);
 err_t pg_pipeline_read(struct pg_conn *pc, const char *what, pg_pipeline_cb on_result,
 		       void *ctx) WARN_UNUSED;

@@ -67,7 +67,7 @@ static bool phase1_result(PGresult *r, size_t index, void *ctx)
 	return true;
 }
 
-static err_t send_row(PGconn *c, const struct attestation_record *r)
+static err_t send_row(struct pg_conn *c, const struct attestation_record *r)
 {
 	struct pg_params p = {0};
 
@@ -108,7 +108,7 @@ static err_t write_batch(struct pg_store *s, struct commit_item *batch, bool *ma
 		q->result = ERR_OK;
 	if (PQenterPipelineMode(pc->conn) != 1)
 		return pg_fail(pc, "pipeline mode");
-	if (!pg_send(pc->conn, "BEGIN", NULL) || !pg_send(pc->conn, PG_CHAIN_HEAD_LOCK, NULL))
+	if (!pg_send(pc, "BEGIN", NULL) || !pg_send(pc, PG_CHAIN_HEAD_LOCK, NULL))
 		rc = pg_fail(pc, "begin");
 	for (struct commit_item *q = batch; rc == ERR_OK && q != NULL; q = q->next) {
 		struct pg_params sp = {0};
@@ -117,7 +117,7 @@ static err_t write_batch(struct pg_store *s, struct commit_item *batch, bool *ma
 			continue;
 		pg_param_bytes(&sp, q->session_id, 16);
 		pg_param_int(&sp, q->session_expires_at);
-		if (!pg_send(pc->conn, PG_SESSION_CONSUME, &sp))
+		if (!pg_send(pc, PG_SESSION_CONSUME, &sp))
 			rc = pg_fail(pc, "consume session");
 	}
 	if (rc == ERR_OK && PQpipelineSync(pc->conn) != 1)
@@ -145,7 +145,7 @@ static err_t write_batch(struct pg_store *s, struct commit_item *batch, bool *ma
 			r->time = ph.head_time;
 		rc = store_row_hash(r, r->hash);
 		if (rc == ERR_OK)
-			rc = send_row(pc->conn, r);
+			rc = send_row(pc, r);
 		ph.head_id = r->id;
 		ph.head_time = r->time;
 		memcpy(ph.head_hash, r->hash, STORE_HASH_LEN);
@@ -154,17 +154,17 @@ static err_t write_batch(struct pg_store *s, struct commit_item *batch, bool *ma
 		pg_param_int(&p, ph.head_id);
 		pg_param_bytes(&p, ph.head_hash, STORE_HASH_LEN);
 		pg_param_int(&p, ph.head_time);
-		if (!pg_send(pc->conn, PG_CHAIN_HEAD_SET, &p))
+		if (!pg_send(pc, PG_CHAIN_HEAD_SET, &p))
 			rc = pg_fail(pc, "move chain head");
 	}
 	if (rc == ERR_OK && purge) {
 		struct pg_params pp = {0};
 
 		pg_param_int(&pp, now - PG_SESSION_GRACE_S);
-		if (!pg_send(pc->conn, PG_SESSION_PURGE, &pp))
+		if (!pg_send(pc, PG_SESSION_PURGE, &pp))
 			rc = pg_fail(pc, "purge sessions");
 	}
-	if (rc == ERR_OK && (!pg_send(pc->conn, "COMMIT", NULL) || PQpipelineSync(pc->conn) != 1))
+	if (rc == ERR_OK && (!pg_send(pc, "COMMIT", NULL) || PQpipelineSync(pc->conn) != 1))
 		rc = pg_fail(pc, "commit");
 	if (rc == ERR_OK)
 		rc = pg_pipeline_read(pc, "append decisions", NULL, NULL);
