@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "policy.h"
+#include "store_pg.h"
 
 /* Seconds requests in progress get to finish at shutdown. */
 #define SHUTDOWN_GRACE_S 10
@@ -199,9 +200,13 @@ int main(int argc, char **argv)
 		log_error("start-up: %s", err_detail());
 		goto out;
 	}
+	char store_shown[sizeof(app->cfg.store)];
+
+	/* A PostgreSQL URI may carry a password: never log it. */
+	store_pg_redact_uri(app->cfg.store, store_shown, sizeof(store_shown));
 	log_info("listening on %s:%u (%s, %u threads), store %s, policy %s", app->cfg.listen_addr,
 		 (unsigned)http_port(server), tls_cert != NULL ? "https" : "plain http",
-		 app->cfg.threads, app->cfg.store, app->cfg.policy);
+		 app->cfg.threads, store_shown, app->cfg.policy);
 	if (sigwait(&sigs, &sig) != 0)
 		sig = SIGTERM;
 	log_info("signal %d: finishing requests in progress, then stopping", sig);

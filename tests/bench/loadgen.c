@@ -465,7 +465,8 @@ static void report(const struct options *o, struct worker *workers, double elaps
 		die("out of memory");
 	n = 0;
 	for (unsigned i = 0; i < o->threads; i++) {
-		memcpy(all + n, workers[i].latency, workers[i].nlatency * sizeof(*all));
+		if (workers[i].nlatency > 0) /* a worker with no answers has no array */
+			memcpy(all + n, workers[i].latency, workers[i].nlatency * sizeof(*all));
 		n += workers[i].nlatency;
 		ok += workers[i].ok;
 		failed += workers[i].failed;
