@@ -126,6 +126,38 @@ at_attest() {
 		sed -n 's/^X-Attest-Machine: \([^[:space:]]*\).*/\1/ip'
 }
 
+# at_check_acks ACK_LOG: every attestation a client saw acknowledged
+# ("ID TOKEN" lines, loadgen --ack-log) is an admitted row of $AT_CONF's
+# store with its token's jti and machine: no acknowledged decision lost, no
+# token without its row.
+at_check_acks() {
+	at_ctl history --outcome admitted --json >"$IT_TMP/acks-history.jsonl" ||
+		it_fail "attestctl history failed"
+	python3 - "$1" "$IT_TMP/acks-history.jsonl" <<'PY' || it_fail "acknowledged decisions are missing"
+import base64, json, sys
+acks, history = sys.argv[1:]
+rows = {}
+for line in open(history):
+    r = json.loads(line)
+    rows[r["id"]] = r
+missing = []
+n = 0
+for line in open(acks):
+    ident, token = line.split()
+    n += 1
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    row = rows.get(int(ident))
+    if row is None or row["token_jti"] != claims["jti"] or row["machine_id"] != claims["sub"]:
+        missing.append((ident, row))
+for ident, row in missing[:5]:
+    print(f"acknowledged attestation {ident}: row {row}", file=sys.stderr)
+if missing:
+    sys.exit(f"{len(missing)} of {n} acknowledged decisions have no admitted row with their jti")
+print(f"all {n} acknowledged decisions are among {len(rows)} admitted rows")
+PY
+}
+
 # at_ctl ARGS...: attestctl against this attestd's store.
 at_ctl() {
 	"$(it_build_path attestd/attestctl)" -c "$AT_CONF" "$@"
