@@ -11,7 +11,7 @@ readonly SERVICE_HELLO="hello from the protected service"
 gw_nginx_start() {
 	local name=$1 attestd=$2 key=$3 dir gw_port svc_port i
 	dir=$IT_TMP/$name
-	mkdir -p "$dir/temp"
+	mkdir -p "$dir"
 	gw_port=$(it_free_port)
 	svc_port=$(it_free_port)
 	[[ $key =~ ^[A-Za-z0-9_-]*$ ]] || it_fail "API key '$key' is not base64url"
@@ -19,31 +19,13 @@ gw_nginx_start() {
 		-e "s|@SERVICE@|http://127.0.0.1:$svc_port|" -e "s|@GATEWAY_API_KEY@|$key|" \
 		"$(it_source_path scripts/nginx/attest-gateway.conf)" >"$dir/attest-gateway.conf"
 	! grep -n '@[A-Z_]*@' "$dir/attest-gateway.conf" || it_fail "placeholders left in the template"
-	cat >"$dir/nginx.conf" <<-CONF
-		daemon off;
-		worker_processes 1;
-		pid $dir/nginx.pid;
-		error_log $dir/error.log info;
-		events { worker_connections 64; }
-		http {
-			access_log $dir/access.log;
-			client_body_temp_path $dir/temp/body;
-			proxy_temp_path $dir/temp/proxy;
-			fastcgi_temp_path $dir/temp/fastcgi;
-			uwsgi_temp_path $dir/temp/uwsgi;
-			scgi_temp_path $dir/temp/scgi;
+	it_nginx_start "$dir" "access_log $dir/access.log;
 			include $dir/attest-gateway.conf;
 			server {
 				listen 127.0.0.1:$svc_port;
 				default_type text/plain;
-				return 200 "$SERVICE_HELLO\\nmachine=[\$http_x_attest_machine]\\nauthorization=[\$http_authorization]\\n";
-			}
-		}
-	CONF
-	it_check "nginx accepts the $name gateway configuration" \
-		nginx -t -q -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf"
-	nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" &
-	it_on_exit at_stop $!
+				return 200 \"$SERVICE_HELLO\\nmachine=[\$http_x_attest_machine]\\nauthorization=[\$http_authorization]\\n\";
+			}"
 	it_on_exit at_log_on_failure "$dir/error.log"
 	GW_URL=http://127.0.0.1:$gw_port/
 	for ((i = 0; i < 100; i++)); do

@@ -147,3 +147,35 @@ it_swtpm_stop() {
 	"$ATTEST_SOURCE_ROOT/scripts/swtpm-fixture" stop "$IT_TMP/$1" ||
 		it_fail "swtpm-fixture stop $1 failed"
 }
+
+# ---------------------------------------------------------------- nginx
+
+# it_nginx_start DIR HTTP_DIRECTIVES: one nginx with its own prefix, pid
+# file, logs and temp dirs in DIR, serving HTTP_DIRECTIVES (the inside of
+# its http block); checked with nginx -t first, stopped at exit. The caller
+# waits for its own listener to answer.
+it_nginx_start() {
+	local dir=$1 http=$2 pid
+	it_need_tool nginx
+	mkdir -p "$dir/temp"
+	cat >"$dir/nginx.conf" <<-CONF
+		daemon off;
+		worker_processes 1;
+		pid $dir/nginx.pid;
+		error_log $dir/error.log info;
+		events { worker_connections 64; }
+		http {
+			client_body_temp_path $dir/temp/body;
+			proxy_temp_path $dir/temp/proxy;
+			fastcgi_temp_path $dir/temp/fastcgi;
+			uwsgi_temp_path $dir/temp/uwsgi;
+			scgi_temp_path $dir/temp/scgi;
+			$http
+		}
+	CONF
+	it_check "nginx accepts the configuration in $dir" \
+		nginx -t -q -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf"
+	nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" &
+	pid=$!
+	it_on_exit kill -TERM "$pid"
+}

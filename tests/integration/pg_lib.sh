@@ -108,24 +108,12 @@ pg_balancer() {
 	it_need_tool nginx
 	it_tmpdir
 	dir=$IT_TMP/balancer
-	mkdir -p "$dir/temp"
+	mkdir -p "$dir"
 	port=$(it_free_port)
 	RR_URL=http://127.0.0.1:$port
 	RR_LOG=$dir/access.log
-	cat >"$dir/nginx.conf" <<-CONF
-		daemon off;
-		worker_processes 1;
-		pid $dir/nginx.pid;
-		error_log $dir/error.log info;
-		events { worker_connections 64; }
-		http {
-			log_format backend '\$request_method \$uri -> http://\$upstream_addr \$status';
+	it_nginx_start "$dir" "log_format backend '\$request_method \$uri -> http://\$upstream_addr \$status';
 			access_log $RR_LOG backend;
-			client_body_temp_path $dir/temp/body;
-			proxy_temp_path $dir/temp/proxy;
-			fastcgi_temp_path $dir/temp/fastcgi;
-			uwsgi_temp_path $dir/temp/uwsgi;
-			scgi_temp_path $dir/temp/scgi;
 			upstream attestd {
 				server ${1#http://} max_fails=1 fail_timeout=5s;
 				server ${2#http://} max_fails=1 fail_timeout=5s;
@@ -137,16 +125,10 @@ pg_balancer() {
 				location / {
 					proxy_pass http://attestd;
 					proxy_http_version 1.1;
-					proxy_set_header Connection "";
+					proxy_set_header Connection \"\";
 					proxy_next_upstream error timeout;
 				}
-			}
-		}
-	CONF
-	nginx -t -q -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" ||
-		it_fail "nginx refuses the balancer configuration"
-	nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" &
-	it_on_exit at_stop $!
+			}"
 	for ((i = 0; i < 100; i++)); do
 		[ "$(curl -s -o /dev/null -w '%{http_code}' "$RR_URL/healthz")" = 200 ] && break
 		sleep 0.1
