@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_contract.h"
 #include "unit_util.h"
 
 struct fixture {
@@ -43,23 +44,6 @@ static int teardown(void **state)
 	unit_rmtree(f->dir);
 	free(f);
 	return 0;
-}
-
-static void make_record(struct attestation_record *r, const char *machine, bool admitted,
-			int64_t time)
-{
-	memset(r, 0, sizeof(*r));
-	r->time = time;
-	strcpy(r->phase, "quote");
-	snprintf(r->machine_id, sizeof(r->machine_id), "%s", machine);
-	strcpy(r->ek_issuer, "CN=Test Intermediate");
-	strcpy(r->ek_manufacturer, "id:53544D20");
-	r->admitted = admitted;
-	strcpy(r->error, admitted ? "" : "nonce_mismatch");
-	strcpy(r->policy, "default");
-	r->reset_count = 3;
-	r->restart_count = 1;
-	strcpy(r->host, "{\"hostname\":\"m1\"}");
 }
 
 static void test_chain_and_reopen(void **state)
@@ -215,55 +199,9 @@ static void test_machines(void **state)
 	assert_int_equal(m.revoked_at, 0);
 }
 
-static bool count_rows(const struct attestation_record *r, void *ctx)
-{
-	(void)r;
-	(*(int *)ctx)++;
-	return true;
-}
-
 static void test_query_filters(void **state)
 {
-	struct fixture *f = *state;
-	struct attestation_record r;
-	int n;
-
-	for (int i = 0; i < 10; i++) {
-		make_record(&r, i < 6 ? "sha256:aa" : "sha256:bb", i % 3 == 0, 100 + i);
-		assert_int_equal(f->st->ops->commit_decision(f->st, NULL, 0, &r), ERR_OK);
-	}
-	struct attestation_filter all = {.outcome = -1, .limit = 100};
-	n = 0;
-	assert_int_equal(f->st->ops->attestations_query(f->st, &all, count_rows, &n), ERR_OK);
-	assert_int_equal(n, 10);
-	struct attestation_filter by_machine = {
-	    .machine_id = "sha256:bb", .outcome = -1, .limit = 100};
-	n = 0;
-	assert_int_equal(f->st->ops->attestations_query(f->st, &by_machine, count_rows, &n),
-			 ERR_OK);
-	assert_int_equal(n, 4);
-	struct attestation_filter admitted = {.outcome = 1, .limit = 100};
-	n = 0;
-	assert_int_equal(f->st->ops->attestations_query(f->st, &admitted, count_rows, &n), ERR_OK);
-	assert_int_equal(n, 4); /* i = 0, 3, 6, 9 */
-	struct attestation_filter by_error = {
-	    .outcome = -1, .error = "nonce_mismatch", .limit = 100};
-	n = 0;
-	assert_int_equal(f->st->ops->attestations_query(f->st, &by_error, count_rows, &n), ERR_OK);
-	assert_int_equal(n, 6);
-	struct attestation_filter window = {
-	    .outcome = -1, .since = 102, .until = 105, .limit = 100};
-	n = 0;
-	assert_int_equal(f->st->ops->attestations_query(f->st, &window, count_rows, &n), ERR_OK);
-	assert_int_equal(n, 3);
-	struct attestation_filter page = {.outcome = -1, .after_id = 8, .limit = 100};
-	n = 0;
-	assert_int_equal(f->st->ops->attestations_query(f->st, &page, count_rows, &n), ERR_OK);
-	assert_int_equal(n, 2);
-	struct attestation_filter limited = {.outcome = -1, .limit = 3};
-	n = 0;
-	assert_int_equal(f->st->ops->attestations_query(f->st, &limited, count_rows, &n), ERR_OK);
-	assert_int_equal(n, 3);
+	contract_query_filters(((struct fixture *)*state)->st);
 }
 
 struct id_list {
@@ -318,14 +256,7 @@ static void test_time_order_is_id_order(void **state)
 
 static void test_api_keys(void **state)
 {
-	struct fixture *f = *state;
-	uint8_t h1[STORE_HASH_LEN] = {1}, h2[STORE_HASH_LEN] = {2};
-	char role[16];
-
-	assert_int_equal(f->st->ops->apikey_add(f->st, h1, "auditor", "alice", 5), ERR_OK);
-	assert_int_equal(f->st->ops->apikey_role(f->st, h1, role), ERR_OK);
-	assert_string_equal(role, "auditor");
-	assert_int_equal(f->st->ops->apikey_role(f->st, h2, role), ERR_UNAUTHORIZED);
+	contract_api_keys(((struct fixture *)*state)->st);
 }
 
 #define WRITERS	   8

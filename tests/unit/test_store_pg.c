@@ -24,6 +24,7 @@
 #include "store.h"
 #include "store_pg.h"
 #include "store_pg_int.h"
+#include "store_contract.h"
 #include "unit_util.h"
 
 /* The server, shared by all tests; each test gets a database of its own. */
@@ -189,23 +190,6 @@ static int teardown(void **state)
 	store_close(f->st);
 	free(f);
 	return 0;
-}
-
-static void make_record(struct attestation_record *r, const char *machine, bool admitted,
-			int64_t time)
-{
-	memset(r, 0, sizeof(*r));
-	r->time = time;
-	strcpy(r->phase, "quote");
-	snprintf(r->machine_id, sizeof(r->machine_id), "%s", machine);
-	strcpy(r->ek_issuer, "CN=Test Intermediate");
-	strcpy(r->ek_manufacturer, "id:53544D20");
-	r->admitted = admitted;
-	strcpy(r->error, admitted ? "" : "nonce_mismatch");
-	strcpy(r->policy, "default");
-	r->reset_count = 3;
-	r->restart_count = -1;
-	strcpy(r->host, "{\"hostname\":\"m1\"}");
 }
 
 static void commit_n(struct store *st, int n, int64_t time)
@@ -429,72 +413,9 @@ static void test_machines_seen_by_every_instance(void **state)
 	store_close(other);
 }
 
-static bool count_rows(const struct attestation_record *r, void *ctx)
-{
-	(void)r;
-	(*(int *)ctx)++;
-	return true;
-}
-
-static int query_count(struct store *st, struct attestation_filter f)
-{
-	int n = 0;
-
-	assert_int_equal(st->ops->attestations_query(st, &f, count_rows, &n), ERR_OK);
-	return n;
-}
-
-static bool count_groups(const struct attestation_count *c, void *ctx)
-{
-	int64_t *total = ctx;
-
-	*total += c->count;
-	return true;
-}
-
 static void test_query_filters(void **state)
 {
-	struct fixture *f = *state;
-	struct attestation_record r;
-	int64_t total = 0;
-
-	for (int i = 0; i < 10; i++) {
-		make_record(&r, i < 6 ? "sha256:aa" : "sha256:bb", i % 3 == 0, 100 + i);
-		assert_int_equal(f->st->ops->commit_decision(f->st, NULL, 0, &r), ERR_OK);
-	}
-	assert_int_equal(
-	    query_count(f->st, (struct attestation_filter){.outcome = -1, .limit = 100}), 10);
-	assert_int_equal(query_count(f->st, (struct attestation_filter){.machine_id = "sha256:bb",
-									.outcome = -1,
-									.limit = 100}),
-			 4);
-	assert_int_equal(
-	    query_count(f->st, (struct attestation_filter){.outcome = 1, .limit = 100}), 4);
-	assert_int_equal(query_count(f->st, (struct attestation_filter){.outcome = -1,
-									.error = "nonce_mismatch",
-									.limit = 100}),
-			 6);
-	assert_int_equal(query_count(f->st,
-				     (struct attestation_filter){
-					 .outcome = -1, .since = 102, .until = 105, .limit = 100}),
-			 3);
-	assert_int_equal(query_count(f->st, (struct attestation_filter){.machine_id = "sha256:aa",
-									.outcome = 0,
-									.error = "nonce_mismatch",
-									.since = 101,
-									.until = 200,
-									.after_id = 2,
-									.limit = 100}),
-			 3); /* ids 3, 5, 6 */
-	assert_int_equal(
-	    query_count(f->st,
-			(struct attestation_filter){.outcome = -1, .after_id = 8, .limit = 100}),
-	    2);
-	assert_int_equal(query_count(f->st, (struct attestation_filter){.outcome = -1, .limit = 3}),
-			 3);
-	assert_int_equal(f->st->ops->attestation_counts(f->st, 100, 110, count_groups, &total),
-			 ERR_OK);
-	assert_int_equal(total, 10);
+	contract_query_filters(((struct fixture *)*state)->st);
 }
 
 static bool collect_ids(const struct attestation_record *r, void *ctx)
@@ -533,14 +454,7 @@ static void test_times_never_go_down(void **state)
 
 static void test_api_keys(void **state)
 {
-	struct fixture *f = *state;
-	uint8_t h1[STORE_HASH_LEN] = {1}, h2[STORE_HASH_LEN] = {2};
-	char role[16];
-
-	assert_int_equal(f->st->ops->apikey_add(f->st, h1, "auditor", "alice", 5), ERR_OK);
-	assert_int_equal(f->st->ops->apikey_role(f->st, h1, role), ERR_OK);
-	assert_string_equal(role, "auditor");
-	assert_int_equal(f->st->ops->apikey_role(f->st, h2, role), ERR_UNAUTHORIZED);
+	contract_api_keys(((struct fixture *)*state)->st);
 }
 
 #define WRITERS	   4
