@@ -104,7 +104,7 @@ err_t conffile_string(const char *key, const char *value, char *dst, size_t cap)
 err_t conffile_log_level(const char *key, const char *value, enum log_level *out)
 {
 	if (!log_level_from_str(value, out))
-		return err_fail(ERR_BAD_REQUEST, "%s: expected error, warn, info or debug, got '%s'",
-				key, value);
+		return err_fail(ERR_BAD_REQUEST,
+				"%s: expected error, warn, info or debug, got '%s'", key, value);
 	return ERR_OK;
 }

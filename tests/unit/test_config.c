@@ -85,8 +85,8 @@ static void test_postgresql_store(void **state)
 	assert_int_equal(load_text("store = postgresql://attestd@db.example:5432/attestd\n", &c),
 			 ERR_OK);
 	assert_string_equal(c.store, "postgresql://attestd@db.example:5432/attestd");
-	assert_int_equal(load_text("store = postgres://db.example/attestd?sslmode=verify-full\n", &c),
-			 ERR_OK);
+	assert_int_equal(
+	    load_text("store = postgres://db.example/attestd?sslmode=verify-full\n", &c), ERR_OK);
 	assert_string_equal(c.store, "postgres://db.example/attestd?sslmode=verify-full");
 }
 
