@@ -103,4 +103,23 @@ static void contract_api_keys(struct store *st)
 	assert_int_equal(st->ops->apikey_role(st, h2, role), ERR_UNAUTHORIZED);
 }
 
+/* Decisions each concurrent writer thread commits. */
+#define PER_WRITER 50
+
+/* A writer thread: PER_WRITER decisions on the store given; non-NULL on
+ * the first failure. */
+static void *commit_many(void *arg)
+{
+	struct store *st = arg;
+
+	for (int i = 0; i < PER_WRITER; i++) {
+		struct attestation_record r;
+
+		make_record(&r, "sha256:cc", true, 100);
+		if (st->ops->commit_decision(st, NULL, 0, &r) != ERR_OK)
+			return (void *)1;
+	}
+	return NULL;
+}
+
 #endif

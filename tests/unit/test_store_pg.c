@@ -457,22 +457,7 @@ static void test_api_keys(void **state)
 	contract_api_keys(((struct fixture *)*state)->st);
 }
 
-#define WRITERS	   4
-#define PER_WRITER 50
-
-static void *commit_many(void *arg)
-{
-	struct store *st = arg;
-
-	for (int i = 0; i < PER_WRITER; i++) {
-		struct attestation_record r;
-
-		make_record(&r, "sha256:cc", true, 100);
-		if (st->ops->commit_decision(st, NULL, 0, &r) != ERR_OK)
-			return (void *)1;
-	}
-	return NULL;
-}
+#define WRITERS 4
 
 /* Two instances, each with several handler threads, appending at once:
  * one chain, dense ids. */
