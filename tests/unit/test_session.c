@@ -26,16 +26,25 @@ static void fill_session(struct session *s)
 	memset(s->ak_pub, 0xab, s->ak_pub_len);
 }
 
+/* A sample session sealed under a fixed key; free the result. */
+static char *seal_sample(struct session_key *k, struct session *s)
+{
+	char *sealed = NULL;
+
+	memset(k->key, 7, sizeof(k->key));
+	fill_session(s);
+	assert_int_equal(session_seal(k, s, &sealed), ERR_OK);
+	return sealed;
+}
+
 static void test_round_trip(void **state)
 {
 	struct session_key k;
 	struct session s, back;
-	char *sealed = NULL;
+	char *sealed;
 
 	(void)state;
-	memset(k.key, 7, sizeof(k.key));
-	fill_session(&s);
-	assert_int_equal(session_seal(&k, &s, &sealed), ERR_OK);
+	sealed = seal_sample(&k, &s);
 	assert_int_equal(session_open(&k, sealed, strlen(sealed), 999, &back), ERR_OK);
 	assert_memory_equal(back.id, s.id, sizeof(s.id));
 	assert_memory_equal(back.secret, s.secret, sizeof(s.secret));
@@ -43,6 +52,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(back.expires_at, 1000);
 	assert_string_equal(back.pcr_selection, s.pcr_selection);
 	assert_string_equal(back.ek_issuer, "CN=Test");
+	assert_string_equal(back.host, s.host);
 	assert_int_equal(back.ak_pub_len, 90);
 	assert_memory_equal(back.ak_pub, s.ak_pub, 90);
 	/* The secret is not visible in the sealed form. */
@@ -54,12 +64,10 @@ static void test_expired(void **state)
 {
 	struct session_key k;
 	struct session s, back;
-	char *sealed = NULL;
+	char *sealed;
 
 	(void)state;
-	memset(k.key, 7, sizeof(k.key));
-	fill_session(&s);
-	assert_int_equal(session_seal(&k, &s, &sealed), ERR_OK);
+	sealed = seal_sample(&k, &s);
 	assert_int_equal(session_open(&k, sealed, strlen(sealed), 1000, &back),
 			 ERR_SESSION_EXPIRED);
 	assert_int_equal(session_open(&k, sealed, strlen(sealed), 5000, &back),
@@ -71,14 +79,12 @@ static void test_forged_and_tampered(void **state)
 {
 	struct session_key k, other;
 	struct session s, back;
-	char *sealed = NULL;
+	char *sealed;
 	size_t len;
 
 	(void)state;
-	memset(k.key, 7, sizeof(k.key));
 	memset(other.key, 8, sizeof(other.key));
-	fill_session(&s);
-	assert_int_equal(session_seal(&k, &s, &sealed), ERR_OK);
+	sealed = seal_sample(&k, &s);
 	len = strlen(sealed);
 	/* Another server's key. */
 	assert_int_equal(session_open(&other, sealed, len, 0, &back), ERR_SESSION_INVALID);
